@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Installs everything the demo and the tests need on a fresh Debian bookworm machine (root).
+# Idempotent: each step is skipped when its result is already present.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+# Newest release whose whole dependency set the Go module proxy serves here (v0.34.x pulls
+# github.com/moby/policy-helpers and go-actions-cache versions the proxy refuses).
+BUILDKIT_VERSION="${BUILDKIT_VERSION:-v0.33.1}"
+export DEBIAN_FRONTEND=noninteractive
+
+# --- Debian packages: trixie added with a low pin, used only where named with -t trixie ---
+if [ ! -f /etc/apt/sources.list.d/trixie.sources ]; then
+  log "adding Debian trixie (pinned low)"
+  cat > /etc/apt/sources.list.d/trixie.sources <<'SRC'
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: trixie
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+  cat > /etc/apt/preferences.d/trixie-low <<'PIN'
+Package: *
+Pin: release n=trixie
+Pin-Priority: 100
+PIN
+  rm -f /var/lib/apt/.cf-updated
+fi
+if [ ! -f /var/lib/apt/.cf-updated ]; then apt-get update -qq; touch /var/lib/apt/.cf-updated; fi
+
+need_trixie=()
+# docker-cli: the 26.1 client matching the engine (a newer CLI elsewhere on PATH may shadow it; the
+# harness calls /usr/bin/docker explicitly). ostree: reads back OSTree commits inside images.
+for p in docker.io docker-cli docker-buildx skopeo umoci ostree; do dpkg -s "$p" >/dev/null 2>&1 || need_trixie+=("$p"); done
+if [ ${#need_trixie[@]} -gt 0 ]; then
+  log "installing from trixie: ${need_trixie[*]}"
+  apt-get install -y -qq -t trixie --no-install-recommends "${need_trixie[@]}" >/dev/null
+fi
+need=()
+for p in docker-registry runc jq curl rsync attr xz-utils zstd ca-certificates; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
+if [ ${#need[@]} -gt 0 ]; then
+  log "installing: ${need[*]}"
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+# --- standalone BuildKit, built from source with the Go toolchain ---
+GOBIN_DIR="$PWD/.cache/go/bin"
+have_buildkit() {
+  [ -x "$GOBIN_DIR/buildkitd" ] && [ -x "$GOBIN_DIR/buildctl" ] &&
+    "$GOBIN_DIR/buildkitd" --version | grep -qF " $BUILDKIT_VERSION " &&
+    "$GOBIN_DIR/buildctl" --version | grep -qF " $BUILDKIT_VERSION "
+}
+if ! have_buildkit; then
+  command -v go >/dev/null || { log "error: Go toolchain not found (buildkit $BUILDKIT_VERSION needs the go version its go.mod names)"; exit 1; }
+  log "building buildkitd and buildctl $BUILDKIT_VERSION (go build)"
+  mkdir -p "$GOBIN_DIR"
+  # `go install pkg@version` refuses buildkit (its go.mod has exclude directives), so fetch the
+  # module from the Go proxy and build inside a writable copy of it.
+  src=$(GOFLAGS=-mod=mod go mod download -json "github.com/moby/buildkit@$BUILDKIT_VERSION" | jq -r .Dir)
+  work=$(mktemp -d); cp -r "$src/." "$work"; chmod -R u+w "$work"
+  # Stamp the version (BUILDKIT_WORKERS/buildctl debug info report it; default is v0.0.0+unknown).
+  ldflags="-X github.com/moby/buildkit/version.Version=$BUILDKIT_VERSION -X github.com/moby/buildkit/version.Revision=$BUILDKIT_VERSION"
+  (cd "$work" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags "$ldflags" -o "$GOBIN_DIR/" ./cmd/buildkitd ./cmd/buildctl)
+  rm -rf "$work"
+  have_buildkit || { log "error: built buildkit does not report $BUILDKIT_VERSION"; exit 1; }
+fi
+
+# --- npm dependencies (Node 24 comes from the npm package "node") ---
+if [ -f package.json ] && { [ ! -x node_modules/.bin/node ] || [ package-lock.json -nt node_modules/.package-lock.json ]; }; then
+  log "npm ci"
+  npm ci --no-audit --no-fund >/dev/null
+fi
+log "ready"

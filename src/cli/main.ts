@@ -1,0 +1,23 @@
+// Command-line front door. Sub-commands grow here (build-chunked-oci: issue 4).
+const USAGE = `usage: compose-frontend <command>
+
+Started by BuildKit with no arguments, this program is the gateway frontend.
+
+commands:
+  version        print the version
+`;
+
+export async function runCli(args: string[]): Promise<number> {
+  const [cmd] = args;
+  if (cmd === 'version' || cmd === '--version') {
+    const pkg = await import('../../package.json', { with: { type: 'json' } });
+    process.stdout.write(`compose-frontend ${pkg.default.version}\n`);
+    return 0;
+  }
+  if (cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h') {
+    process.stdout.write(USAGE);
+    return cmd === undefined ? 2 : 0;
+  }
+  process.stderr.write(`compose-frontend: unknown command '${cmd}'\n${USAGE}`);
+  return 2;
+}

@@ -1,0 +1,43 @@
+// The gateway entry point: bridge stdio, Ping, build, Return exactly once, exit 0.
+import { Any } from '../gen/google/protobuf/any.ts';
+import { Source } from '../gen/github.com/moby/buildkit/solver/errdefs/errdefs.ts';
+import { BuildFileError } from '../compose/errors.ts';
+import { bridgeStdio, silenceStdout } from './bridge.ts';
+import { build } from './build.ts';
+import { Gateway } from './gateway.ts';
+import { parseOptions, readEnvOptions } from './options.ts';
+
+const UNKNOWN = 2;
+const INVALID_ARGUMENT = 3;
+
+export async function runFrontend(): Promise<void> {
+  silenceStdout();
+  const bridge = await bridgeStdio();
+  const gw = new Gateway(bridge.address);
+  try {
+    await gw.ping();
+    try {
+      const opts = parseOptions(readEnvOptions(process.env), process.env);
+      if (opts.requestId) throw new Error(`unsupported subrequest ${opts.requestId}`);
+      await gw.returnResult(await build(gw, opts));
+    } catch (e) {
+      const err = e as Error;
+      console.error(err.stack ?? err.message);
+      await gw.returnError(err instanceof BuildFileError ? INVALID_ARGUMENT : UNKNOWN, err.message, errorDetails(err));
+    }
+  } finally {
+    gw.close();
+    bridge.close();
+  }
+}
+
+/** An errdefs.Source detail makes BuildKit print the offending lines of the build file. */
+function errorDetails(err: Error): Any[] {
+  if (!(err instanceof BuildFileError) || !err.range || !err.text) return [];
+  const r = err.range;
+  const src = Source.encode({
+    info: { filename: err.file, data: Buffer.from(err.text), definition: undefined, language: 'YAML' },
+    ranges: [{ start: { line: r.startLine, character: r.startCol }, end: { line: r.endLine, character: r.endCol } }],
+  }).finish();
+  return [{ typeUrl: 'type.googleapis.com/errdefs.Source', value: src }];
+}

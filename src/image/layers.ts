@@ -1,0 +1,57 @@
+// LayerPlan → LLB: one scratch-based state per planned layer, copying exactly that layer's leaves from
+// the rootfs (one copy action, so hard links inside it survive), with a fixed timestamp so an unchanged
+// selection yields a byte-identical layer. Layers are merged with MergeOp when the daemon has it
+// enabled (each layer cached independently), else stacked as a chain of FileOps.
+import { leafEntries } from '../chunking/simple.ts';
+import type { LayerPlan } from '../chunking/types.ts';
+import * as llb from '../llb/index.ts';
+import type { FsEntry } from '../rootfs/types.ts';
+import { describeLayer } from './config.ts';
+import { selections, type Selection } from './selection.ts';
+
+export interface LayerBuildInput {
+  rootfs: llb.State;
+  /** Rootfs location inside the `rootfs` state ('' = root). */
+  prefix: string;
+  entries: FsEntry[];
+  /** Entries that must never be copied (sockets, fifos, devices): excluded wherever a pattern would take them. */
+  skipped: string[];
+  plan: LayerPlan;
+  epoch: number;
+  useMerge: boolean;
+  ignoreCache: boolean;
+}
+
+export function layerSelections(entries: FsEntry[], skipped: string[], plan: LayerPlan): Selection[] {
+  const layerOf = new Map<string, number>();
+  plan.layers.forEach((l, i) => l.paths.forEach((p) => layerOf.set(p, i)));
+  const leafLayer = new Map<string, number>();
+  for (const e of leafEntries(entries)) leafLayer.set(e.path, layerOf.get(e.path) ?? -1);
+  for (const p of skipped) leafLayer.set(p, -1);
+  const all = skipped.length ? [...entries, ...skipped.map((p) => ({ path: p, kind: 'fifo', mode: 0, uid: 0, gid: 0, size: 0 }) as FsEntry)] : entries;
+  return selections(all, leafLayer, plan.layers.length);
+}
+
+export function buildLayers(inp: LayerBuildInput): llb.State {
+  const sels = layerSelections(inp.entries, inp.skipped, inp.plan);
+  const src = inp.prefix ? `/${inp.prefix}` : '/';
+  const n = inp.plan.layers.length;
+  const copyOf = (i: number) =>
+    llb.copy(inp.rootfs, src, '/', {
+      includePatterns: sels[i].include,
+      excludePatterns: sels[i].exclude.length ? sels[i].exclude : undefined,
+      dirCopyContents: true,
+      createDestPath: true,
+      allowWildcard: false,
+      followSymlink: false,
+      timestamp: inp.epoch * 1e9,
+    });
+  const name = (i: number) => `[layer ${i + 1}/${n}] ${describeLayer(inp.plan.layers[i].components, inp.plan.layers[i].paths)}`;
+  if (inp.useMerge) {
+    const states = inp.plan.layers.map((_, i) => llb.scratch().file(copyOf(i), { customName: name(i), ignoreCache: inp.ignoreCache }));
+    return llb.merge(states, { customName: `[layers] merge ${n} layers` });
+  }
+  let s = llb.scratch();
+  for (let i = 0; i < n; i++) s = s.file(copyOf(i), { customName: name(i), ignoreCache: inp.ignoreCache });
+  return s;
+}

@@ -1,0 +1,207 @@
+// RootfsView over a directory on the local disk (the CLI's `--rootfs DIR`).
+//
+// Symlinks inside the tree are resolved *within* the root (chroot semantics): an absolute target
+// such as `lib -> /usr/lib` means `<root>/usr/lib`, and `..` never climbs above the root, so a
+// rootfs on a host can never make us read host files. Extended attributes are not read: Node has
+// no xattr API and we do not shell out, so `xattrs` stays undefined (user.component overrides need
+// a view that can read them, e.g. the gateway view).
+import { lstat, open, readdir, readlink } from 'node:fs/promises';
+import type { BigIntStats } from 'node:fs';
+import { join } from 'node:path';
+import type { ByteRange, EntryKind, FsEntry, RootfsView } from './types.ts';
+
+const MAX_SYMLINK_HOPS = 40;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Implemented by views that can tell which files are hard links of each other. */
+export interface HardLinkKeys {
+  /** Same string for every path naming the same inode; undefined when the file has one link. */
+  linkKey(path: string): string | undefined;
+}
+
+/** `\xNN` for every byte that is not printable ASCII, so a broken name can be shown in a message. */
+export function escapeBytes(bytes: Uint8Array): string {
+  let out = '';
+  for (const b of bytes) {
+    out += b >= 0x20 && b < 0x7f && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`;
+  }
+  return out;
+}
+
+function kindOf(mode: number): EntryKind | undefined {
+  switch (mode & 0o170000) {
+    case 0o100000: return 'file';
+    case 0o040000: return 'dir';
+    case 0o120000: return 'symlink';
+    case 0o020000: return 'chardev';
+    case 0o060000: return 'blockdev';
+    case 0o010000: return 'fifo';
+    case 0o140000: return 'socket';
+    default: return undefined;
+  }
+}
+
+function isMissing(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+export class LocalRootfs implements RootfsView, HardLinkKeys {
+  readonly description: string;
+  readonly root: string;
+  /** Rootfs dir path → the same dir with every symlink resolved. */
+  #dirs = new Map<string, string>([['', '']]);
+  #linkKeys = new Map<string, string>();
+
+  constructor(root: string, description?: string) {
+    this.root = root;
+    this.description = description ?? `rootfs dir '${root}'`;
+  }
+
+  linkKey(path: string): string | undefined {
+    return this.#linkKeys.get(path);
+  }
+
+  async readDir(dir: string): Promise<FsEntry[]> {
+    this.#checkPath(dir, true);
+    const real = await this.#resolve(dir, true);
+    if (real === undefined) throw new Error(`${this.description}: directory '${dir}' does not exist`);
+    let names: Buffer[];
+    try {
+      names = await readdir(this.#abs(real), { encoding: 'buffer' });
+    } catch (err) {
+      throw new Error(`${this.description}: cannot read directory '${dir}': ${(err as Error).message}`);
+    }
+    this.#dirs.set(dir, real);
+    const prefix = dir === '' ? '' : `${dir}/`;
+    const children = names.map((raw) => {
+      let name: string;
+      try {
+        name = utf8.decode(raw);
+      } catch {
+        throw new Error(`${this.description}: file name is not valid UTF-8: '${prefix}${escapeBytes(raw)}'`);
+      }
+      return name;
+    });
+    return Promise.all(children.map(async (name) => {
+      const entry = await this.#lstat(`${prefix}${name}`, real === '' ? name : `${real}/${name}`);
+      if (entry === undefined) throw new Error(`${this.description}: '${prefix}${name}' vanished while reading '${dir}'`);
+      return entry;
+    }));
+  }
+
+  async stat(path: string): Promise<FsEntry | undefined> {
+    this.#checkPath(path, false);
+    const slash = path.lastIndexOf('/');
+    const parent = slash < 0 ? '' : path.slice(0, slash);
+    const realParent = await this.#resolve(parent, true);
+    if (realParent === undefined) return undefined;
+    const name = path.slice(slash + 1);
+    return this.#lstat(path, realParent === '' ? name : `${realParent}/${name}`);
+  }
+
+  async readFile(path: string, range?: ByteRange): Promise<Uint8Array> {
+    this.#checkPath(path, false);
+    const real = await this.#resolve(path, true);
+    if (real === undefined) throw new Error(`${this.description}: file '${path}' does not exist`);
+    let handle;
+    try {
+      handle = await open(this.#abs(real), 'r');
+    } catch (err) {
+      throw new Error(`${this.description}: cannot open '${path}': ${(err as Error).message}`);
+    }
+    try {
+      const st = await handle.stat();
+      if (!st.isFile()) throw new Error(`${this.description}: '${path}' is not a regular file`);
+      if (range === undefined) return new Uint8Array(await handle.readFile());
+      if (!Number.isSafeInteger(range.offset) || !Number.isSafeInteger(range.length) || range.offset < 0 || range.length < 0) {
+        throw new Error(`${this.description}: invalid byte range ${range.offset}+${range.length} for '${path}'`);
+      }
+      const buf = Buffer.alloc(Math.max(0, Math.min(range.length, st.size - range.offset)));
+      let done = 0;
+      while (done < buf.length) {
+        const { bytesRead } = await handle.read(buf, done, buf.length - done, range.offset + done);
+        if (bytesRead === 0) break;
+        done += bytesRead;
+      }
+      return new Uint8Array(buf.buffer, buf.byteOffset, done);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  #abs(real: string): string {
+    return real === '' ? this.root : join(this.root, real);
+  }
+
+  #checkPath(path: string, allowRoot: boolean): void {
+    const bad = path === '' ? !allowRoot
+      : path.startsWith('/') || path.split('/').some((c) => c === '' || c === '.' || c === '..');
+    if (bad) throw new Error(`${this.description}: invalid path '${path}' (want a relative path without '.', '..' or empty components)`);
+  }
+
+  async #lstat(path: string, real: string): Promise<FsEntry | undefined> {
+    let st: BigIntStats;
+    try {
+      st = await lstat(this.#abs(real), { bigint: true });
+    } catch (err) {
+      if (isMissing(err)) return undefined;
+      throw new Error(`${this.description}: cannot stat '${path}': ${(err as Error).message}`);
+    }
+    const mode = Number(st.mode);
+    const kind = kindOf(mode);
+    if (kind === undefined) throw new Error(`${this.description}: '${path}' has an unknown file type (mode 0o${mode.toString(8)})`);
+    const entry: FsEntry = { path, kind, mode: mode & 0o7777, uid: Number(st.uid), gid: Number(st.gid), size: 0 };
+    if (kind === 'file') {
+      entry.size = Number(st.size);
+      if (st.nlink > 1n) this.#linkKeys.set(path, `${st.dev}:${st.ino}`);
+    } else if (kind === 'dir') {
+      // Children of a real directory need no further resolution.
+      this.#dirs.set(path, real);
+    } else if (kind === 'symlink') {
+      const raw = await readlink(this.#abs(real), { encoding: 'buffer' });
+      try {
+        entry.target = utf8.decode(raw);
+      } catch {
+        throw new Error(`${this.description}: symlink target of '${path}' is not valid UTF-8: '${escapeBytes(raw)}'`);
+      }
+    }
+    return entry;
+  }
+
+  /**
+   * Resolves every symlink in `path` within the root (the last component too when `followLast`).
+   * Returns the resolved relative path, or undefined when a component does not exist.
+   */
+  async #resolve(path: string, followLast: boolean): Promise<string | undefined> {
+    const cached = this.#dirs.get(path);
+    if (cached !== undefined) return cached;
+    const todo = path.split('/').reverse();
+    const done: string[] = [];
+    let hops = 0;
+    while (todo.length > 0) {
+      const comp = todo.pop()!;
+      if (comp === '' || comp === '.') continue;
+      if (comp === '..') { done.pop(); continue; }
+      const cand = done.length === 0 ? comp : `${done.join('/')}/${comp}`;
+      if (this.#dirs.get(cand) === cand) { done.push(comp); continue; }
+      let st;
+      try {
+        st = await lstat(this.#abs(cand));
+      } catch (err) {
+        if (isMissing(err)) return undefined;
+        throw new Error(`${this.description}: cannot stat '${cand}' while resolving '${path}': ${(err as Error).message}`);
+      }
+      if (st.isSymbolicLink() && (todo.length > 0 || followLast)) {
+        if (++hops > MAX_SYMLINK_HOPS) throw new Error(`${this.description}: too many levels of symbolic links resolving '${path}'`);
+        const target = await readlink(this.#abs(cand));
+        if (target.startsWith('/')) done.length = 0;
+        todo.push(...target.split('/').reverse());
+        continue;
+      }
+      if (todo.length > 0 && !st.isDirectory()) return undefined;
+      done.push(comp);
+    }
+    return done.join('/');
+  }
+}
