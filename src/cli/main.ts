@@ -4,7 +4,8 @@ const USAGE = `usage: compose-frontend <command>
 Started by BuildKit with no arguments, this program is the gateway frontend.
 
 commands:
-  version        print the version
+  version                  print the version
+  scan-rootfs DIR OUT      list a root filesystem (used by the frontend inside BuildKit)
 `;
 
 export async function runCli(args: string[]): Promise<number> {
@@ -13,6 +14,10 @@ export async function runCli(args: string[]): Promise<number> {
     const pkg = await import('../../package.json', { with: { type: 'json' } });
     process.stdout.write(`compose-frontend ${pkg.default.version}\n`);
     return 0;
+  }
+  if (cmd === 'scan-rootfs') {
+    const { scanRootfsCommand } = await import('./scan-rootfs.ts');
+    return scanRootfsCommand(args.slice(1));
   }
   if (cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h') {
     process.stdout.write(USAGE);

@@ -1,7 +1,7 @@
 // One build: read the build file, resolve the rootfs, scan it, plan layers, emit LLB, compose the
 // image config. Returns the Result to hand to Return.
 import { BuildFileError } from '../compose/errors.ts';
-import { resolveRootfs } from '../compose/rootfs-source.ts';
+import { resolveRootfs, type ResolvedRootfs } from '../compose/rootfs-source.ts';
 import { looksLikeSpec, specFromYaml, type BuildSpec } from '../compose/spec.ts';
 import { parseYaml } from '../compose/yaml-doc.ts';
 import { simplePlanner } from '../chunking/simple.ts';
@@ -12,6 +12,9 @@ import { buildLayers } from '../image/layers.ts';
 import * as llb from '../llb/index.ts';
 import { GatewayRootfs } from '../rootfs/gateway.ts';
 import { scanRootfs } from '../rootfs/scan.ts';
+import { execScan, execScanAvailable } from '../rootfs/exec-scan.ts';
+import type { Listing } from '../rootfs/listing.ts';
+import type { FsEntry } from '../rootfs/types.ts';
 import type { Gateway } from './gateway.ts';
 import type { FrontendOptions, Platform } from './options.ts';
 
@@ -86,16 +89,17 @@ async function buildFromFile(gw: Gateway, opts: FrontendOptions, deps: BuildDeps
   const rootfs = await resolveRootfs(gw, opts, spec, platform);
 
   const view = new GatewayRootfs(gw, rootfs.ref, rootfs.prefix, rootfs.description);
-  const scan = await scanRootfs(view, { concurrency: 32 });
+  const scan = await scanThroughGateway(gw, view, rootfs, platform, opts);
   for (const w of scan.warnings) await gw.warn(w);
   const entries = scan.entries;
+  checkNames(entries, scan.skipped, rootfs.description);
 
   const plan = deps.planner({ entries, components: [], maxLayers: spec.maxLayers, now: opts.epoch });
   const layers = buildLayers({
     rootfs: rootfs.state,
     prefix: rootfs.prefix,
     entries,
-    skipped: scan.skipped ?? [],
+    skipped: scan.skipped,
     plan,
     epoch: opts.epoch,
     useMerge: gw.llbHas('mergeop'),
@@ -121,6 +125,25 @@ async function buildFromFile(gw: Gateway, opts: FrontendOptions, deps: BuildDeps
     metadata: { 'containerimage.config': Buffer.from(JSON.stringify(config)) },
     attestations: {},
   };
+}
+
+/** Prefer the exec scan (sees hard links across directories, cached); fall back to ReadDir. */
+async function scanThroughGateway(gw: Gateway, view: GatewayRootfs, rootfs: ResolvedRootfs, platform: Platform, opts: FrontendOptions): Promise<Listing> {
+  if (execScanAvailable(gw)) return execScan(gw, rootfs, { platform, ignoreCache: opts.noCache === true });
+  const scan = await scanRootfs(view, { concurrency: 32 });
+  return {
+    v: 1,
+    entries: scan.entries,
+    skipped: scan.skipped.map((e) => e.path),
+    warnings: [...scan.warnings, 'this BuildKit cannot run the exec scan: hard links between different directories are copied as separate files'],
+  };
+}
+
+/** bootc (and ostree) need UTF-8 names; the gateway shows other bytes as U+FFFD. */
+function checkNames(entries: FsEntry[], skipped: string[], where: string): void {
+  for (const p of [...entries.map((e) => e.path), ...skipped]) {
+    if (p.includes('\uFFFD')) throw new Error(`${where}: file name is not valid UTF-8: ${JSON.stringify(p)} (bootc images need UTF-8 names)`);
+  }
 }
 
 async function warnAt(gw: Gateway, spec: BuildSpec, file: { name: string; text: string }, message: string, key: string[]): Promise<void> {

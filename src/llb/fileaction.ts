@@ -13,8 +13,12 @@ export interface Owner {
 }
 
 interface TimeOption {
-  /** Unix nanoseconds; omitted = -1 ("now" for new entries, source times for copies). */
-  timestamp?: bigint;
+  /**
+   * Unix nanoseconds; omitted = -1 ("now" for new entries, source times for copies).
+   * Prefer bigint: a number is accepted when it is an integer (seconds * 1e9 is
+   * exact for any realistic epoch), but larger odd values lose precision.
+   */
+  timestamp?: bigint | number;
 }
 
 export interface CopyOptions extends TimeOption {
@@ -137,10 +141,12 @@ function checkPermMode(mode: number, what: string): number {
   return mode;
 }
 
-function checkTimestamp(t: bigint | undefined, what: string): void {
+function checkTimestamp(t: bigint | number | undefined, what: string): void {
   if (t === undefined) return;
-  if (typeof t !== 'bigint') throw new LlbError(`${what}: timestamp must be a bigint of Unix nanoseconds`);
-  if (t < 0n || t > 0x7fffffffffffffffn) throw new LlbError(`${what}: timestamp ${t} out of range (0..2^63-1 ns)`);
+  if (typeof t === 'number' && !Number.isInteger(t)) throw new LlbError(`${what}: timestamp ${t} must be an integer of Unix nanoseconds`);
+  if (typeof t !== 'bigint' && typeof t !== 'number') throw new LlbError(`${what}: timestamp must be a bigint of Unix nanoseconds`);
+  const b = BigInt(t);
+  if (b < 0n || b > 0x7fffffffffffffffn) throw new LlbError(`${what}: timestamp ${t} out of range (0..2^63-1 ns)`);
 }
 
 function checkOwner(o: Owner | undefined, what: string): void {

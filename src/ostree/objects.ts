@@ -38,9 +38,23 @@ export function checksumBytes(hex: string): Uint8Array {
   return Uint8Array.from(Buffer.from(hex, 'hex'));
 }
 
-/** Compares like C strcmp on the UTF-8 bytes (what ostree uses for names and xattrs). */
+/**
+ * Compares like C strcmp on the UTF-8 bytes (what ostree uses for names and xattrs), without
+ * encoding: UTF-8 byte order is code point order, and UTF-16 code unit order only differs from it
+ * where a surrogate meets U+E000..U+FFFF, so surrogates are lifted above the BMP.
+ */
 export function compareNames(a: string, b: string): number {
-  return a === b ? 0 : Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+  if (a === b) return 0;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x >= 0xd800 && x <= 0xdfff) x += 0x10000;
+    if (y >= 0xd800 && y <= 0xdfff) y += 0x10000;
+    return x < y ? -1 : 1;
+  }
+  return a.length < b.length ? -1 : 1;
 }
 
 /**

@@ -10,6 +10,8 @@ export interface ScanOptions {
 export interface ScanResult {
   /** Files, directories and symlinks, sorted by path (bytewise, i.e. UTF-8 byte order). */
   entries: FsEntry[];
+  /** Sockets, fifos and device nodes left out (a layer copy must exclude them explicitly). */
+  skipped: FsEntry[];
   warnings: string[];
 }
 
@@ -93,7 +95,7 @@ export async function scanRootfs(view: RootfsView, opts: ScanOptions = {}): Prom
 
   skipped.sort((x, y) => compareBytewise(x.path, y.path));
   const warnings = skipped.map((e) => `${view.description}: skipping ${e.kind} '${e.path}' (only files, directories and symlinks go into layers)`);
-  return { entries, warnings };
+  return { entries, skipped, warnings };
 }
 
 /** Sets linkGroup on files sharing an inode; entries are sorted, so the first member is the smallest. */

@@ -41,7 +41,7 @@ interface WalkState {
 }
 
 /** Follow `comps` from `state.stack`; returns the stat of the last component reached. */
-async function walk(fs: ContextFs, state: WalkState, comps: string[], written: string): Promise<ContextStat> {
+async function walk(fs: ContextFs, state: WalkState, comps: string[], written: string, trailing: string[] = []): Promise<ContextStat> {
   const queue = [...comps];
   let stat: ContextStat = { type: 'directory', mode: 0o755, size: 0 };
   while (queue.length > 0) {
@@ -63,7 +63,7 @@ async function walk(fs: ContextFs, state: WalkState, comps: string[], written: s
     const p = [...state.stack, c].join('/');
     const st = await fs.lstat(p);
     if (!st) {
-      const rest = queue.filter((q) => q !== '' && q !== '.');
+      const rest = [...queue, ...trailing].filter((q) => q !== '' && q !== '.');
       throw new ResolveError(`Can't open file "${[p, ...rest].join('/')}" for reading`);
     }
     if (st.type === 'symlink') {
@@ -78,7 +78,7 @@ async function walk(fs: ContextFs, state: WalkState, comps: string[], written: s
       queue.unshift(...target.split('/'));
       continue;
     }
-    const more = queue.some((q) => q !== '' && q !== '.');
+    const more = [...queue, ...trailing].some((q) => q !== '' && q !== '.');
     if (more && st.type !== 'directory') {
       throw new ResolveError(`Can't open file "${written}" for reading: "${p}" is not a directory`);
     }
@@ -105,7 +105,7 @@ export async function resolveInContext(
   const comps = ref.split('/');
   const last = comps.pop()!;
   const state: WalkState = { stack: baseDir === '' ? [] : baseDir.split('/'), links: 0 };
-  await walk(fs, state, comps, ref);
+  await walk(fs, state, comps, ref, [last]);
   const dir = state.stack.join('/');
   const path = last === '' || last === '.' || last === '..' ? dir : joinRel(dir, last);
   const stat = await walk(fs, state, [last], ref);

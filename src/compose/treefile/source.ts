@@ -40,6 +40,9 @@ export function parseSource(file: string, bytes: Uint8Array): ParsedSource {
   } catch {
     throw new TreefileError([{ file, line: 0, key: '', message: 'file is not valid UTF-8' }]);
   }
+  if (file.endsWith('.ks')) {
+    throw new TreefileError([{ file, line: 0, key: '', message: 'kickstart (.ks) treefiles are not supported; use YAML or JSON' }]);
+  }
   const format = formatOf(file);
   const lc = new LineCounter();
   const lineAt = (offset: number) => lc.linePos(offset).line;

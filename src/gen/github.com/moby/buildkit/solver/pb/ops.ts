@@ -13,6 +13,8 @@ export const protobufFileName = "github.com/moby/buildkit/solver/pb/ops.proto";
  * or reads. Field numbers and types must match BuildKit exactly; names follow
  * upstream so digests, errdefs type URLs and tooling stay interchangeable.
  * BuildOp (experimental nested builds) is intentionally left out.
+ * Fields are declared in Go's wire order (ascending numbers, oneofs last):
+ * ts-proto encodes in declaration order and op digests hash the bytes.
  */
 
 export const NetMode = { UNSET: 0, HOST: 1, NONE: 2 } as const;
@@ -216,17 +218,24 @@ export function cacheSharingOptToJSON(object: CacheSharingOpt): string {
   }
 }
 
-/** One vertex of the LLB graph. Definition.def holds these, serialized. */
+/**
+ * One vertex of the LLB graph. Definition.def holds these, serialized.
+ *
+ * Declaration order is wire order for ts-proto. Go's deterministic marshal
+ * writes oneof members after all other fields ("oneofs last", protobuf-go's
+ * legacy field order), so the oneof is declared last here: identical ops then
+ * get identical bytes and digests from Go and from us.
+ */
 export interface Op {
   inputs: Input[];
+  platform: Platform | undefined;
+  constraints: WorkerConstraints | undefined;
   exec?: ExecOp | undefined;
   source?: SourceOp | undefined;
   file?: FileOp | undefined;
   merge?: MergeOp | undefined;
   diff?: DiffOp | undefined;
   passthrough?: PassthroughOp | undefined;
-  platform: Platform | undefined;
-  constraints: WorkerConstraints | undefined;
 }
 
 /** OCI platform. */
@@ -568,14 +577,14 @@ export interface PassthroughOp {
 function createBaseOp(): Op {
   return {
     inputs: [],
+    platform: undefined,
+    constraints: undefined,
     exec: undefined,
     source: undefined,
     file: undefined,
     merge: undefined,
     diff: undefined,
     passthrough: undefined,
-    platform: undefined,
-    constraints: undefined,
   };
 }
 
@@ -583,6 +592,12 @@ export const Op: MessageFns<Op> = {
   encode(message: Op, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.inputs) {
       Input.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.platform !== undefined) {
+      Platform.encode(message.platform, writer.uint32(82).fork()).join();
+    }
+    if (message.constraints !== undefined) {
+      WorkerConstraints.encode(message.constraints, writer.uint32(90).fork()).join();
     }
     if (message.exec !== undefined) {
       ExecOp.encode(message.exec, writer.uint32(18).fork()).join();
@@ -601,12 +616,6 @@ export const Op: MessageFns<Op> = {
     }
     if (message.passthrough !== undefined) {
       PassthroughOp.encode(message.passthrough, writer.uint32(66).fork()).join();
-    }
-    if (message.platform !== undefined) {
-      Platform.encode(message.platform, writer.uint32(82).fork()).join();
-    }
-    if (message.constraints !== undefined) {
-      WorkerConstraints.encode(message.constraints, writer.uint32(90).fork()).join();
     }
     return writer;
   },
@@ -630,6 +639,22 @@ export const Op: MessageFns<Op> = {
             }
 
             message.inputs.push(Input.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.platform = Platform.decode(reader, reader.uint32());
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.constraints = WorkerConstraints.decode(reader, reader.uint32());
             continue;
           }
           case 2: {
@@ -680,22 +705,6 @@ export const Op: MessageFns<Op> = {
             message.passthrough = PassthroughOp.decode(reader, reader.uint32());
             continue;
           }
-          case 10: {
-            if (tag !== 82) {
-              break;
-            }
-
-            message.platform = Platform.decode(reader, reader.uint32());
-            continue;
-          }
-          case 11: {
-            if (tag !== 90) {
-              break;
-            }
-
-            message.constraints = WorkerConstraints.decode(reader, reader.uint32());
-            continue;
-          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -711,14 +720,14 @@ export const Op: MessageFns<Op> = {
   fromJSON(object: any): Op {
     return {
       inputs: globalThis.Array.isArray(object?.inputs) ? object.inputs.map((e: any) => Input.fromJSON(e)) : [],
+      platform: isSet(object.platform) ? Platform.fromJSON(object.platform) : undefined,
+      constraints: isSet(object.constraints) ? WorkerConstraints.fromJSON(object.constraints) : undefined,
       exec: isSet(object.exec) ? ExecOp.fromJSON(object.exec) : undefined,
       source: isSet(object.source) ? SourceOp.fromJSON(object.source) : undefined,
       file: isSet(object.file) ? FileOp.fromJSON(object.file) : undefined,
       merge: isSet(object.merge) ? MergeOp.fromJSON(object.merge) : undefined,
       diff: isSet(object.diff) ? DiffOp.fromJSON(object.diff) : undefined,
       passthrough: isSet(object.passthrough) ? PassthroughOp.fromJSON(object.passthrough) : undefined,
-      platform: isSet(object.platform) ? Platform.fromJSON(object.platform) : undefined,
-      constraints: isSet(object.constraints) ? WorkerConstraints.fromJSON(object.constraints) : undefined,
     };
   },
 
@@ -726,6 +735,12 @@ export const Op: MessageFns<Op> = {
     const obj: any = {};
     if (message.inputs?.length) {
       obj.inputs = message.inputs.map((e) => Input.toJSON(e));
+    }
+    if (message.platform !== undefined) {
+      obj.platform = Platform.toJSON(message.platform);
+    }
+    if (message.constraints !== undefined) {
+      obj.constraints = WorkerConstraints.toJSON(message.constraints);
     }
     if (message.exec !== undefined) {
       obj.exec = ExecOp.toJSON(message.exec);
@@ -745,12 +760,6 @@ export const Op: MessageFns<Op> = {
     if (message.passthrough !== undefined) {
       obj.passthrough = PassthroughOp.toJSON(message.passthrough);
     }
-    if (message.platform !== undefined) {
-      obj.platform = Platform.toJSON(message.platform);
-    }
-    if (message.constraints !== undefined) {
-      obj.constraints = WorkerConstraints.toJSON(message.constraints);
-    }
     return obj;
   },
 
@@ -760,6 +769,12 @@ export const Op: MessageFns<Op> = {
   fromPartial(object: DeepPartial<Op>): Op {
     const message = createBaseOp();
     message.inputs = object.inputs?.map((e) => Input.fromPartial(e)) || [];
+    message.platform = (object.platform !== undefined && object.platform !== null)
+      ? Platform.fromPartial(object.platform)
+      : undefined;
+    message.constraints = (object.constraints !== undefined && object.constraints !== null)
+      ? WorkerConstraints.fromPartial(object.constraints)
+      : undefined;
     message.exec = (object.exec !== undefined && object.exec !== null) ? ExecOp.fromPartial(object.exec) : undefined;
     message.source = (object.source !== undefined && object.source !== null)
       ? SourceOp.fromPartial(object.source)
@@ -771,12 +786,6 @@ export const Op: MessageFns<Op> = {
     message.diff = (object.diff !== undefined && object.diff !== null) ? DiffOp.fromPartial(object.diff) : undefined;
     message.passthrough = (object.passthrough !== undefined && object.passthrough !== null)
       ? PassthroughOp.fromPartial(object.passthrough)
-      : undefined;
-    message.platform = (object.platform !== undefined && object.platform !== null)
-      ? Platform.fromPartial(object.platform)
-      : undefined;
-    message.constraints = (object.constraints !== undefined && object.constraints !== null)
-      ? WorkerConstraints.fromPartial(object.constraints)
       : undefined;
     return message;
   },

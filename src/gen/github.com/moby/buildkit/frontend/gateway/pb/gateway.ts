@@ -101,15 +101,16 @@ export function inTotoSubjectKindToJSON(object: InTotoSubjectKind): string {
 /**
  * A build result: one ref, or refs keyed by platform ID, plus exporter
  * metadata (containerimage.config, refs.platforms, ...).
+ * (oneof declared last = Go's wire order, see ops.proto)
  */
 export interface Result {
+  metadata: { [key: string]: Uint8Array };
+  /** 11 is reserved upstream. */
+  attestations: { [key: string]: Attestations };
   refDeprecated?: string | undefined;
   refsDeprecated?: RefMapDeprecated | undefined;
   ref?: Ref | undefined;
   refs?: RefMap | undefined;
-  metadata: { [key: string]: Uint8Array };
-  /** 11 is reserved upstream. */
-  attestations: { [key: string]: Attestations };
 }
 
 export interface Result_MetadataEntry {
@@ -337,17 +338,23 @@ export interface WarnResponse {
 
 function createBaseResult(): Result {
   return {
+    metadata: {},
+    attestations: {},
     refDeprecated: undefined,
     refsDeprecated: undefined,
     ref: undefined,
     refs: undefined,
-    metadata: {},
-    attestations: {},
   };
 }
 
 export const Result: MessageFns<Result> = {
   encode(message: Result, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    globalThis.Object.entries(message.metadata).forEach(([key, value]: [string, Uint8Array]) => {
+      Result_MetadataEntry.encode({ key: key as any, value }, writer.uint32(82).fork()).join();
+    });
+    globalThis.Object.entries(message.attestations).forEach(([key, value]: [string, Attestations]) => {
+      Result_AttestationsEntry.encode({ key: key as any, value }, writer.uint32(98).fork()).join();
+    });
     if (message.refDeprecated !== undefined) {
       writer.uint32(10).string(message.refDeprecated);
     }
@@ -360,12 +367,6 @@ export const Result: MessageFns<Result> = {
     if (message.refs !== undefined) {
       RefMap.encode(message.refs, writer.uint32(34).fork()).join();
     }
-    globalThis.Object.entries(message.metadata).forEach(([key, value]: [string, Uint8Array]) => {
-      Result_MetadataEntry.encode({ key: key as any, value }, writer.uint32(82).fork()).join();
-    });
-    globalThis.Object.entries(message.attestations).forEach(([key, value]: [string, Attestations]) => {
-      Result_AttestationsEntry.encode({ key: key as any, value }, writer.uint32(98).fork()).join();
-    });
     return writer;
   },
 
@@ -382,6 +383,28 @@ export const Result: MessageFns<Result> = {
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            const entry10 = Result_MetadataEntry.decode(reader, reader.uint32());
+            if (entry10.value !== undefined) {
+              message.metadata[entry10.key] = entry10.value;
+            }
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            const entry12 = Result_AttestationsEntry.decode(reader, reader.uint32());
+            if (entry12.value !== undefined) {
+              message.attestations[entry12.key] = entry12.value;
+            }
+            continue;
+          }
           case 1: {
             if (tag !== 10) {
               break;
@@ -414,28 +437,6 @@ export const Result: MessageFns<Result> = {
             message.refs = RefMap.decode(reader, reader.uint32());
             continue;
           }
-          case 10: {
-            if (tag !== 82) {
-              break;
-            }
-
-            const entry10 = Result_MetadataEntry.decode(reader, reader.uint32());
-            if (entry10.value !== undefined) {
-              message.metadata[entry10.key] = entry10.value;
-            }
-            continue;
-          }
-          case 12: {
-            if (tag !== 98) {
-              break;
-            }
-
-            const entry12 = Result_AttestationsEntry.decode(reader, reader.uint32());
-            if (entry12.value !== undefined) {
-              message.attestations[entry12.key] = entry12.value;
-            }
-            continue;
-          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -450,10 +451,6 @@ export const Result: MessageFns<Result> = {
 
   fromJSON(object: any): Result {
     return {
-      refDeprecated: isSet(object.refDeprecated) ? globalThis.String(object.refDeprecated) : undefined,
-      refsDeprecated: isSet(object.refsDeprecated) ? RefMapDeprecated.fromJSON(object.refsDeprecated) : undefined,
-      ref: isSet(object.ref) ? Ref.fromJSON(object.ref) : undefined,
-      refs: isSet(object.refs) ? RefMap.fromJSON(object.refs) : undefined,
       metadata: isObject(object.metadata)
         ? (globalThis.Object.entries(object.metadata) as [string, any][]).reduce(
           (acc: { [key: string]: Uint8Array }, [key, value]: [string, any]) => {
@@ -482,23 +479,15 @@ export const Result: MessageFns<Result> = {
           {},
         )
         : {},
+      refDeprecated: isSet(object.refDeprecated) ? globalThis.String(object.refDeprecated) : undefined,
+      refsDeprecated: isSet(object.refsDeprecated) ? RefMapDeprecated.fromJSON(object.refsDeprecated) : undefined,
+      ref: isSet(object.ref) ? Ref.fromJSON(object.ref) : undefined,
+      refs: isSet(object.refs) ? RefMap.fromJSON(object.refs) : undefined,
     };
   },
 
   toJSON(message: Result): unknown {
     const obj: any = {};
-    if (message.refDeprecated !== undefined) {
-      obj.refDeprecated = message.refDeprecated;
-    }
-    if (message.refsDeprecated !== undefined) {
-      obj.refsDeprecated = RefMapDeprecated.toJSON(message.refsDeprecated);
-    }
-    if (message.ref !== undefined) {
-      obj.ref = Ref.toJSON(message.ref);
-    }
-    if (message.refs !== undefined) {
-      obj.refs = RefMap.toJSON(message.refs);
-    }
     if (message.metadata) {
       const entries = globalThis.Object.entries(message.metadata) as [string, Uint8Array][];
       if (entries.length > 0) {
@@ -517,6 +506,18 @@ export const Result: MessageFns<Result> = {
         });
       }
     }
+    if (message.refDeprecated !== undefined) {
+      obj.refDeprecated = message.refDeprecated;
+    }
+    if (message.refsDeprecated !== undefined) {
+      obj.refsDeprecated = RefMapDeprecated.toJSON(message.refsDeprecated);
+    }
+    if (message.ref !== undefined) {
+      obj.ref = Ref.toJSON(message.ref);
+    }
+    if (message.refs !== undefined) {
+      obj.refs = RefMap.toJSON(message.refs);
+    }
     return obj;
   },
 
@@ -525,12 +526,6 @@ export const Result: MessageFns<Result> = {
   },
   fromPartial(object: DeepPartial<Result>): Result {
     const message = createBaseResult();
-    message.refDeprecated = object.refDeprecated ?? undefined;
-    message.refsDeprecated = (object.refsDeprecated !== undefined && object.refsDeprecated !== null)
-      ? RefMapDeprecated.fromPartial(object.refsDeprecated)
-      : undefined;
-    message.ref = (object.ref !== undefined && object.ref !== null) ? Ref.fromPartial(object.ref) : undefined;
-    message.refs = (object.refs !== undefined && object.refs !== null) ? RefMap.fromPartial(object.refs) : undefined;
     message.metadata = (globalThis.Object.entries(object.metadata ?? {}) as [string, Uint8Array][]).reduce(
       (acc: { [key: string]: Uint8Array }, [key, value]: [string, Uint8Array]) => {
         if (value !== undefined) {
@@ -549,6 +544,12 @@ export const Result: MessageFns<Result> = {
       },
       {},
     );
+    message.refDeprecated = object.refDeprecated ?? undefined;
+    message.refsDeprecated = (object.refsDeprecated !== undefined && object.refsDeprecated !== null)
+      ? RefMapDeprecated.fromPartial(object.refsDeprecated)
+      : undefined;
+    message.ref = (object.ref !== undefined && object.ref !== null) ? Ref.fromPartial(object.ref) : undefined;
+    message.refs = (object.refs !== undefined && object.refs !== null) ? RefMap.fromPartial(object.refs) : undefined;
     return message;
   },
 };
