@@ -26,8 +26,10 @@ export interface PackTuning {
   binFraction: number;
   /** Singleton ranking: plain size, or size weighted by the chance of staying unchanged. */
   value: 'size' | 'stable-size';
-  /** Updates over which the placement of a new component is costed (now + horizon × expected waste). */
+  /** Updates over which dissolving a clean layer is costed (its size now vs horizon × expected waste saved). */
   horizon: number;
+  /** Extra chance of changing again soon for a component whose fingerprint just changed (follow-up fixes). */
+  burst: number;
 }
 
 export const VOLATILE = 'volatile';
@@ -44,6 +46,7 @@ export const DEFAULT_TUNING: PackTuning = {
   binFraction: 0.25,
   value: 'size',
   horizon: 4,
+  burst: 0,
 };
 
 export interface ChangeModel {

@@ -2,12 +2,12 @@
 // the rootfs (one copy action, so hard links inside it survive), with a fixed timestamp so an unchanged
 // selection yields a byte-identical layer. Layers are merged with MergeOp when the daemon has it
 // enabled (each layer cached independently), else stacked as a chain of FileOps.
-import { leafEntries } from '../chunking/simple.ts';
+import { leafEntries, parentOf } from '../chunking/simple.ts';
 import type { LayerPlan } from '../chunking/types.ts';
 import * as llb from '../llb/index.ts';
 import type { FsEntry } from '../rootfs/types.ts';
 import { describeLayer } from './config.ts';
-import { selections, type Selection } from './selection.ts';
+import { selections, unescapePattern, type Selection } from './selection.ts';
 
 export interface LayerBuildInput {
   rootfs: llb.State;
@@ -32,20 +32,41 @@ export function layerSelections(entries: FsEntry[], skipped: string[], plan: Lay
   return selections(all, leafLayer, plan.layers.length);
 }
 
+/** Ancestors of included paths that no include pattern covers (they are created as parents only). */
+export function parentOnlyDirs(include: string[]): string[] {
+  const inc = new Set(include.map(unescapePattern));
+  const covered = (p: string) => {
+    for (let q = p; q !== ''; q = parentOf(q)) if (inc.has(q)) return true;
+    return false;
+  };
+  const out = new Set<string>();
+  for (const p of inc) for (let d = parentOf(p); d !== '' && !covered(d); d = parentOf(d)) out.add(d);
+  return [...out].sort();
+}
+
 export function buildLayers(inp: LayerBuildInput): llb.State {
   const sels = layerSelections(inp.entries, inp.skipped, inp.plan);
   const src = inp.prefix ? `/${inp.prefix}` : '/';
   const n = inp.plan.layers.length;
-  const copyOf = (i: number) =>
-    llb.copy(inp.rootfs, src, '/', {
+  const timestamp = inp.epoch * 1e9;
+  const copyOf = (i: number) => {
+    let a = llb.copy(inp.rootfs, src, '/', {
       includePatterns: sels[i].include,
       excludePatterns: sels[i].exclude.length ? sels[i].exclude : undefined,
       dirCopyContents: true,
       createDestPath: true,
       allowWildcard: false,
       followSymlink: false,
-      timestamp: inp.epoch * 1e9,
+      timestamp,
     });
+    // A directory the copy created only as a parent got its timestamp before its children were
+    // written, which moved its mtime to "now". Copying such a directory onto itself with every child
+    // excluded writes nothing and ends by stamping it with the copy's timestamp.
+    for (const d of parentOnlyDirs(sels[i].include)) {
+      a = a.copy(inp.rootfs, inp.prefix ? `${src}/${d}` : `/${d}`, `/${d}`, { dirCopyContents: true, excludePatterns: ['*'], timestamp });
+    }
+    return a;
+  };
   const name = (i: number) => `[layer ${i + 1}/${n}] ${describeLayer(inp.plan.layers[i].components, inp.plan.layers[i].paths)}`;
   if (inp.useMerge) {
     const states = inp.plan.layers.map((_, i) => llb.scratch().file(copyOf(i), { customName: name(i), ignoreCache: inp.ignoreCache }));

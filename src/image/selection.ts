@@ -126,3 +126,7 @@ export function escapePattern(p: string): string {
   const e = p.replace(/[\\*?[\]]/g, (c) => `\\${c}`);
   return e.startsWith('!') ? `\\${e}` : e;
 }
+
+export function unescapePattern(p: string): string {
+  return p.replace(/\\(.)/g, '$1');
+}

@@ -2,6 +2,7 @@
 // (challenge → token endpoint with `service` and `scope` → token cached per scope set).
 import type { CredentialLookup, Credentials } from './credentials.ts';
 import { RegistryAuthError } from './errors.ts';
+import { isRetryableStatus, isTransientError, TransientFailure } from './retry.ts';
 
 export interface Challenge {
   /** Lower case: `bearer`, `basic`, … */
@@ -220,9 +221,11 @@ export class Authorizer {
     try {
       res = await this.#opts.fetchToken(url, headers);
     } catch (e) {
+      if (isTransientError(e)) throw e; // the caller's retry loop tries again
       throw new RegistryAuthError(`token server ${url.origin}${url.pathname} for ${this.#opts.registry} is unreachable: ${(e as Error).message}`);
     }
     const where = `token server ${url.origin}${url.pathname} (for ${this.#opts.registry}, scope ${scopes.join(' ')})`;
+    if (isRetryableStatus(res.status)) throw new TransientFailure(`${where}: HTTP ${res.status}`);
     if (res.status !== 200) {
       const body = res.body.trim().replace(/\s+/g, ' ').slice(0, 200);
       throw new RegistryAuthError(`${where} refused: HTTP ${res.status}${body ? ` ${body}` : ''}; ${this.describeTried()}`, { status: res.status });

@@ -33,11 +33,11 @@ const TRANSIENT_CODES = new Set([
   'UND_ERR_CONNECT_TIMEOUT',
   'UND_ERR_HEADERS_TIMEOUT',
   'UND_ERR_BODY_TIMEOUT',
-  'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH',
 ]);
 
 /** Connection-level failures (resets, refused, timeouts), looking through `cause` chains. */
 export function isTransientError(err: unknown): boolean {
+  if (err instanceof GaveUpError) return false; // an inner retry loop already spent its budget
   for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && TRANSIENT_CODES.has(code)) return true;
