@@ -53,7 +53,7 @@ have_buildkit() {
 }
 if ! have_buildkit; then
   command -v go >/dev/null || { log "error: Go toolchain not found (buildkit $BUILDKIT_VERSION needs the go version its go.mod names)"; exit 1; }
-  log "building buildkitd and buildctl $BUILDKIT_VERSION (go build)"
+  log "building buildkitd and buildctl $BUILDKIT_VERSION (go build, ~4 min on 2 cores)"
   mkdir -p "$GOBIN_DIR"
   # `go install pkg@version` refuses buildkit (its go.mod has exclude directives), so fetch the
   # module from the Go proxy and build inside a writable copy of it.
@@ -61,14 +61,29 @@ if ! have_buildkit; then
   work=$(mktemp -d); cp -r "$src/." "$work"; chmod -R u+w "$work"
   # Stamp the version (BUILDKIT_WORKERS/buildctl debug info report it; default is v0.0.0+unknown).
   ldflags="-X github.com/moby/buildkit/version.Version=$BUILDKIT_VERSION -X github.com/moby/buildkit/version.Revision=$BUILDKIT_VERSION"
-  (cd "$work" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags "$ldflags" -o "$GOBIN_DIR/" ./cmd/buildkitd ./cmd/buildctl)
+  (cd "$work" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags "$ldflags" -o "$GOBIN_DIR/" ./cmd/buildkitd ./cmd/buildctl) \
+    >.cache/go-build.log 2>&1 || { tail -n 30 .cache/go-build.log >&2; log "error: go build failed (.cache/go-build.log)"; exit 1; }
   rm -rf "$work"
   have_buildkit || { log "error: built buildkit does not report $BUILDKIT_VERSION"; exit 1; }
 fi
 
 # --- npm dependencies (Node 24 comes from the npm package "node") ---
 if [ -f package.json ] && { [ ! -x node_modules/.bin/node ] || [ package-lock.json -nt node_modules/.package-lock.json ]; }; then
-  log "npm ci"
-  npm ci --no-audit --no-fund >/dev/null
+  log "npm ci"; mkdir -p .cache
+  if ! npm ci --no-audit --no-fund >.cache/npm-ci.log 2>&1; then
+    # The registry here serves no darwin/win32/armv7 builds of @bufbuild/buf, so the lock file lacks
+    # those optional entries and `npm ci` calls it out of sync. `npm install` resolves the same tree
+    # from the lock; it must leave the lock file byte-identical.
+    grep -q 'EUSAGE' .cache/npm-ci.log || { tail -n 20 .cache/npm-ci.log >&2; exit 1; }
+    log "npm ci refused the lock file (missing optional platform packages); using npm install"
+    cp package-lock.json .cache/package-lock.json.orig
+    npm install --no-audit --no-fund >.cache/npm-install.log 2>&1 || { tail -n 20 .cache/npm-install.log >&2; exit 1; }
+    if ! cmp -s package-lock.json .cache/package-lock.json.orig; then
+      cp .cache/package-lock.json.orig package-lock.json
+      log "error: npm install wanted to change package-lock.json (restored); the lock needs regenerating"
+      exit 1
+    fi
+  fi
+  "$PWD/node_modules/.bin/node" --version | grep -q '^v24\.' || { log "error: node_modules/.bin/node is not Node 24"; exit 1; }
 fi
 log "ready"

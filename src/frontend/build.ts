@@ -27,10 +27,18 @@ export interface BuildDeps {
 
 export const defaultDeps: BuildDeps = { planner: simplePlanner };
 
-export async function readBuildFile(gw: Gateway, opts: FrontendOptions): Promise<{ name: string; text: string }> {
+export interface BuildFile {
+  name: string;
+  text: string;
+  /** Digest of the op that loaded it: warnings about the file are attached there. */
+  vertex: string;
+}
+
+export async function readBuildFile(gw: Gateway, opts: FrontendOptions): Promise<BuildFile> {
   const name = opts.filename;
   const inputs = opts.raw.dockerfilekey ? {} : await gw.inputs();
   let ref: string;
+  let vertex = '';
   if (inputs.dockerfile) {
     ref = (await gw.solve({ definition: inputs.dockerfile })).ref;
   } else {
@@ -41,7 +49,9 @@ export async function readBuildFile(gw: Gateway, opts: FrontendOptions): Promise
       differ: 'none',
       customName: `[internal] load build definition from ${name}`,
     });
-    ref = (await gw.solve({ definition: llb.marshal(state, {}) })).ref;
+    const graph = llb.marshalGraph(state, {});
+    vertex = graph.head?.digest ?? '';
+    ref = (await gw.solve({ definition: graph.definition })).ref;
   }
   const st = await gw.statFile(ref, name).catch(() => undefined);
   if (!st) throw new BuildFileError(name, 'build file not found in the build context');
@@ -55,7 +65,7 @@ export async function readBuildFile(gw: Gateway, opts: FrontendOptions): Promise
   } catch {
     throw new BuildFileError(name, 'build file is not valid UTF-8 text');
   }
-  return { name, text };
+  return { name, text, vertex };
 }
 
 export function parseBuildFile(name: string, text: string): BuildSpec {
@@ -82,7 +92,7 @@ export async function build(gw: Gateway, opts: FrontendOptions, deps: BuildDeps 
   }
 }
 
-async function buildFromFile(gw: Gateway, opts: FrontendOptions, deps: BuildDeps, file: { name: string; text: string }): Promise<Result> {
+async function buildFromFile(gw: Gateway, opts: FrontendOptions, deps: BuildDeps, file: BuildFile): Promise<Result> {
   const spec = parseBuildFile(file.name, file.text);
   for (const w of spec.warnings) await warnAt(gw, spec, file, w.message, w.key);
   const platform = targetPlatform(gw, opts);
@@ -90,7 +100,8 @@ async function buildFromFile(gw: Gateway, opts: FrontendOptions, deps: BuildDeps
 
   const view = new GatewayRootfs(gw, rootfs.ref, rootfs.prefix, rootfs.description);
   const scan = await scanThroughGateway(gw, view, rootfs, platform, opts);
-  for (const w of scan.warnings) await gw.warn(w);
+  // Attached to the build file's vertex: buildctl drops warnings of an exec vertex that actually ran.
+  for (const w of scan.warnings) await gw.warn(w, [], undefined, file.vertex);
   const entries = scan.entries;
   checkNames(entries, scan.skipped, rootfs.description);
 
@@ -146,10 +157,10 @@ function checkNames(entries: FsEntry[], skipped: string[], where: string): void 
   }
 }
 
-async function warnAt(gw: Gateway, spec: BuildSpec, file: { name: string; text: string }, message: string, key: string[]): Promise<void> {
+async function warnAt(gw: Gateway, spec: BuildSpec, file: BuildFile, message: string, key: string[]): Promise<void> {
   const r = spec.locate(key);
   await gw.warn(`${file.name}${r ? `:${r.startLine}` : ''}: ${message}`, [], r ? {
     info: { filename: file.name, data: Buffer.from(file.text), definition: undefined, language: 'YAML' },
     ranges: [{ start: { line: r.startLine, character: r.startCol }, end: { line: r.endLine, character: r.endCol } }],
-  } : undefined);
+  } : undefined, file.vertex);
 }

@@ -161,14 +161,15 @@ export class Gateway {
   }
 
   /** A user-visible warning (BuildKit ≥ 0.10); older daemons get it on stderr only. */
-  async warn(short: string, detail: string[] = [], source?: { info: SourceInfo; ranges: Range[] }): Promise<void> {
+  /** @param vertex digest of the op the warning belongs to (printers such as buildctl's show it there). */
+  async warn(short: string, detail: string[] = [], source?: { info: SourceInfo; ranges: Range[] }, vertex = ''): Promise<void> {
     if (!this.has('gateway.warnings')) {
       console.error(`warning: ${short}`);
       return;
     }
     const enc = new TextEncoder();
     await this.call('warn', {
-      digest: '', level: 1n, short: enc.encode(short), detail: detail.map((d) => enc.encode(d)), url: '',
+      digest: vertex, level: 1n, short: enc.encode(short), detail: detail.map((d) => enc.encode(d)), url: '',
       info: source?.info, ranges: source?.ranges ?? [],
     });
   }

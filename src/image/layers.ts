@@ -7,7 +7,7 @@ import type { LayerPlan } from '../chunking/types.ts';
 import * as llb from '../llb/index.ts';
 import type { FsEntry } from '../rootfs/types.ts';
 import { describeLayer } from './config.ts';
-import { selections, unescapePattern, type Selection } from './selection.ts';
+import { escapePattern, selections, unescapePattern, type Selection } from './selection.ts';
 
 export interface LayerBuildInput {
   rootfs: llb.State;
@@ -27,9 +27,18 @@ export function layerSelections(entries: FsEntry[], skipped: string[], plan: Lay
   plan.layers.forEach((l, i) => l.paths.forEach((p) => layerOf.set(p, i)));
   const leafLayer = new Map<string, number>();
   for (const e of leafEntries(entries)) leafLayer.set(e.path, layerOf.get(e.path) ?? -1);
-  for (const p of skipped) leafLayer.set(p, -1);
-  const all = skipped.length ? [...entries, ...skipped.map((p) => ({ path: p, kind: 'fifo', mode: 0, uid: 0, gid: 0, size: 0 }) as FsEntry)] : entries;
-  return selections(all, leafLayer, plan.layers.length);
+  const sels = selections(entries, leafLayer, plan.layers.length);
+  // A special file sits inside a directory some layer includes whole: exclude it there explicitly.
+  for (const sel of sels) {
+    const inc = new Set(sel.include.map(unescapePattern));
+    const exc = new Set(sel.exclude.map(unescapePattern));
+    const under = (set: Set<string>, p: string) => {
+      for (let q = p; q !== ''; q = parentOf(q)) if (set.has(q)) return true;
+      return false;
+    };
+    for (const p of skipped) if (under(inc, p) && !under(exc, p)) sel.exclude.push(escapePattern(p));
+  }
+  return sels;
 }
 
 /** Ancestors of included paths that no include pattern covers (they are created as parents only). */

@@ -162,10 +162,10 @@ export class Authorizer {
   }
 
   /**
-   * Learns from a 401 answer. Throws RegistryAuthError when there is nothing new to try (no
+   * Learns from a 401 answer to a request sent with Authorization `sent`. Throws RegistryAuthError when there is nothing new to try (no
    * credentials for a Basic challenge, an unsupported scheme).
    */
-  unauthorized(wwwAuthenticate: string | string[] | undefined, scopes: string[]): void {
+  unauthorized(wwwAuthenticate: string | string[] | undefined, scopes: string[], sent?: string): void {
     let challenges: Challenge[];
     try {
       challenges = parseChallenges(wwwAuthenticate);
@@ -180,7 +180,10 @@ export class Authorizer {
       throw new RegistryAuthError(`registry ${this.#opts.registry} requires authentication but offers ${what} (supported: Bearer, Basic)`, { status: 401 });
     }
     this.#challenge = chosen;
-    this.#tokens.delete(scopeKey(scopes));
+    // Drop the cached token only if it is the one just refused: concurrent first requests all get a
+    // 401 before any challenge is known, and must not throw away each other's fresh token.
+    const key = scopeKey(scopes);
+    if (sent !== undefined && this.#tokens.get(key)?.header === sent) this.#tokens.delete(key);
     if (chosen.scheme === 'basic' && !this.lookup().credentials) {
       throw new RegistryAuthError(`registry ${this.#opts.registry} requires a user name and password (Basic auth); ${this.describeTried()}`, { status: 401 });
     }

@@ -52,3 +52,8 @@ export function describeErrorBody(body: string): RegistryErrorBody {
   const flat = trimmed.replace(/\s+/g, ' ');
   return { text: flat.length > 300 ? `${flat.slice(0, 300)}…` : flat };
 }
+
+/** The registry has no such manifest, blob or repository (e.g. no previous build to reuse). */
+export function isNotFound(err: unknown): boolean {
+  return err instanceof RegistryError && err.status === 404;
+}

@@ -99,11 +99,12 @@ export class RegistryEndpoint {
 
   /** One attempt (plus one re-send after a 401 challenge when the body allows it). */
   async once(req: RegistryRequest): Promise<RegistryResponse> {
-    let res = await this.#send(req, await this.authorizer.authorization(req.scopes));
+    const sent = await this.authorizer.authorization(req.scopes);
+    let res = await this.#send(req, sent);
     if (res.status === 401) {
       const challenge = res.headers['www-authenticate'];
       await res.body.dump();
-      this.authorizer.unauthorized(challenge, req.scopes);
+      this.authorizer.unauthorized(challenge, req.scopes, sent);
       if (req.body !== undefined && !(req.body instanceof Uint8Array) && typeof req.body !== 'function') {
         // The stream is spent: let the caller start over (the next try has the right authorization).
         throw new TransientFailure(`${req.what}: HTTP 401, authorization renewed`);

@@ -35,6 +35,5 @@ export async function execScan(
   }, { customName: '[scan] list the root filesystem', ignoreCache: opts.ignoreCache });
   const def = llb.marshal(run.mount('/out'), { platform: opts.platform });
   const ref = (await gw.solve({ definition: def, evaluate: true })).ref;
-  const data = await new GatewayRootfs(gw, ref, '', 'rootfs listing').readFile(LISTING);
-  return decodeListing(data);
+  return decodeListing(await new GatewayRootfs(gw, ref, '', 'rootfs listing').readFile(LISTING));
 }
