@@ -1,7 +1,6 @@
 // The plan without history. Layer geometry depends only on the budget: one volatile bin plus a
 // fixed number of hash bins per stability tier; every other layer holds one component. Components are
-// ranked by a value of their own (size, optionally weighted by stability); the top S get singleton
-// layers, where S is the largest count for which S + (bins the rest occupy) fits the budget, so bins
+// ranked by size; the top S get singleton layers, where S is the largest count for which S + (bins the rest occupy) fits the budget, so bins
 // nobody lands in are given to singletons. The rest go to bin jumpHash(id) of their tier. A
 // component's tier and bin never depend on other components, so adding or removing one moves at most
 // the singleton at the boundary of the ranking.
@@ -58,14 +57,12 @@ const pad = (n: number) => String(n).padStart(2, '0');
 const BIN_NAME = /^(all|volatile|[a-z]+-\d+)$/;
 export const singleName = (id: string) => (BIN_NAME.test(id) ? `single:${id}` : id);
 
-export function unitValue(u: PackUnit, t: PackTuning): number {
-  return t.value === 'size' ? u.size : u.size * (1 - u.model.p);
-}
-
-/** Total order used wherever components compete: value, then size, then id. */
-export function rankUnits(units: PackUnit[], t: PackTuning): PackUnit[] {
-  const v = new Map(units.map((u) => [u.id, unitValue(u, t)]));
-  return [...units].sort((a, b) => v.get(b.id)! - v.get(a.id)! || b.size - a.size || byteCompare(a.id, b.id));
+/**
+ * Singleton ranking: size, then id. (Weighting by stability was measured worse: it needs the
+ * client's update cadence, which a fresh plan cannot know, and it demotes big hot components.)
+ */
+export function rankUnits(units: PackUnit[]): PackUnit[] {
+  return [...units].sort((a, b) => b.size - a.size || byteCompare(a.id, b.id));
 }
 
 export function freshAssign(units: PackUnit[], maxLayers: number, t: PackTuning): Map<string, FreshChoice> {
@@ -75,7 +72,7 @@ export function freshAssign(units: PackUnit[], maxLayers: number, t: PackTuning)
     return out;
   }
   const g = geometry(maxLayers, t);
-  const ranked = rankUnits(units, t);
+  const ranked = rankUnits(units);
   const bins = ranked.map((u) => binOf(u, g));
   // distinct[s] = bins occupied by ranked[s..]; then the largest S with S + distinct[S] ≤ budget.
   const distinct = new Array<number>(ranked.length + 1).fill(0);

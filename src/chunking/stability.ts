@@ -24,12 +24,8 @@ export interface PackTuning {
   recentDays: number;
   /** Share of the layer budget reserved for hash bins (the volatile bin included) once components outnumber layers. */
   binFraction: number;
-  /** Singleton ranking: plain size, or size weighted by the chance of staying unchanged. */
-  value: 'size' | 'stable-size';
   /** Updates over which dissolving a clean layer is costed (its size now vs horizon × expected waste saved). */
   horizon: number;
-  /** Extra chance of changing again soon for a component whose fingerprint just changed (follow-up fixes). */
-  burst: number;
 }
 
 export const VOLATILE = 'volatile';
@@ -47,9 +43,7 @@ export const DEFAULT_TUNING: PackTuning = {
   ],
   recentDays: 0,
   binFraction: 0.25,
-  value: 'size',
   horizon: 4,
-  burst: 0,
 };
 
 export interface ChangeModel {

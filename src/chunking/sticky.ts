@@ -84,11 +84,7 @@ export function reconcile(
   // the cheapest outcome over the tuning's horizon. Dissolving is forced while the budget is short.
   const sizeOf = (ids: string[]) => ids.reduce((s, id) => s + byId.get(id)!.size, 0);
   const tau = calibratedInterval(units, prevFp, fingerprints, t);
-  const prob = (u: PackUnit) => {
-    if (u.model.rate >= EVERY_BUILD_RATE) return 1;
-    const p = 1 - Math.exp((-u.model.rate * tau) / 365);
-    return changed(u.id) ? 1 - (1 - p) * (1 - t.burst) : p;
-  };
+  const prob = (u: PackUnit) => (u.model.rate >= EVERY_BUILD_RATE ? 1 : 1 - Math.exp((-u.model.rate * tau) / 365));
   const item = (id: string): RepackItem => ({ id, size: byId.get(id)!.size, p: prob(byId.get(id)!) });
   const expected = (g: RepackItem[]) => g.reduce((s, i) => s + i.size, 0) * (1 - g.reduce((s, i) => s * (1 - i.p), 1));
   const clean = [...members.keys()].sort((a, b) => sizeOf(members.get(a)!) - sizeOf(members.get(b)!) || byteCompare(a, b));

@@ -1,8 +1,8 @@
 // `scan-rootfs DIR OUT`: what the frontend's exec scan runs inside BuildKit (see rootfs/exec-scan.ts).
 import { writeFileSync } from 'node:fs';
+import { inventory } from '../rootfs/inventory.ts';
 import { encodeListing } from '../rootfs/listing.ts';
 import { LocalRootfs } from '../rootfs/local.ts';
-import { scanRootfs } from '../rootfs/scan.ts';
 
 export async function scanRootfsCommand(args: string[]): Promise<number> {
   const [dir, out] = args;
@@ -12,10 +12,9 @@ export async function scanRootfsCommand(args: string[]): Promise<number> {
   }
   let data: Buffer;
   try {
-    const scan = await scanRootfs(new LocalRootfs(dir, 'rootfs'), { concurrency: 16 });
-    data = encodeListing({ entries: scan.entries, skipped: scan.skipped.map((e) => e.path), warnings: scan.warnings });
+    data = encodeListing(await inventory(new LocalRootfs(dir, 'rootfs'), 16));
   } catch (e) {
-    data = encodeListing({ entries: [], skipped: [], warnings: [], error: (e as Error).message });
+    data = encodeListing({ entries: [], skipped: [], components: [], warnings: [], error: (e as Error).message });
   }
   writeFileSync(out, data);
   return 0;

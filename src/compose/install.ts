@@ -9,7 +9,7 @@
 // scriptlets, which the default capability set allows. Network: none unless a repo is remote.
 
 import { createHash } from 'node:crypto';
-import { copy, mkdir, mkfile, scratch, type FileAction, type State } from '../llb/index.ts';
+import { copy, mkdir, mkfile, scratch, type FileAction, type MountSpec, type State } from '../llb/index.ts';
 import { INSTALL_SH } from './builder-scripts.ts';
 import { lockedSpec, type LockedPackage } from './lockfile.ts';
 import { CONTEXT_MOUNT, selectRepos, type RepoSection } from './repo-config.ts';
@@ -195,7 +195,7 @@ export function installStep(plan: InstallPlan, o: InstallStepOptions): InstallRe
     seed = scratch().file(a, { customName: '[compose] seed /etc/passwd and /etc/group (preserve-passwd)' });
   }
 
-  const mounts: Parameters<State['run']>[0]['mounts'] = [
+  const mounts: MountSpec[] = [
     { dest: '/target', state: seed },
     { dest: '/meta', state: scratch() },
     { dest: '/cf', state: cfState, readonly: true },

@@ -11,7 +11,7 @@ import { buildImageConfig } from '../image/config.ts';
 import { buildLayers } from '../image/layers.ts';
 import * as llb from '../llb/index.ts';
 import { GatewayRootfs } from '../rootfs/gateway.ts';
-import { scanRootfs } from '../rootfs/scan.ts';
+import { inventory } from '../rootfs/inventory.ts';
 import { execScan, execScanAvailable } from '../rootfs/exec-scan.ts';
 import type { Listing } from '../rootfs/listing.ts';
 import type { FsEntry } from '../rootfs/types.ts';
@@ -99,13 +99,16 @@ async function buildFromFile(gw: Gateway, opts: FrontendOptions, deps: BuildDeps
   const rootfs = await resolveRootfs(gw, opts, spec, platform);
 
   const view = new GatewayRootfs(gw, rootfs.ref, rootfs.prefix, rootfs.description);
+  const t0 = performance.now();
   const scan = await scanThroughGateway(gw, view, rootfs, platform, opts);
+  const t1 = performance.now();
   // Attached to the build file's vertex: buildctl drops warnings of an exec vertex that actually ran.
   for (const w of scan.warnings) await gw.warn(w, [], undefined, file.vertex);
   const entries = scan.entries;
   checkNames(entries, scan.skipped, rootfs.description);
 
-  const plan = deps.planner({ entries, components: [], maxLayers: spec.maxLayers, now: opts.epoch });
+  const plan = deps.planner({ entries, components: scan.components, maxLayers: spec.maxLayers, now: opts.epoch });
+  const t2 = performance.now();
   const layers = buildLayers({
     rootfs: rootfs.state,
     prefix: rootfs.prefix,
@@ -120,6 +123,11 @@ async function buildFromFile(gw: Gateway, opts: FrontendOptions, deps: BuildDeps
   const size = llb.definitionSize(def);
   if (size > gw.maxRequestBytes) {
     throw new Error(`the layer definition is ${size} bytes, over this BuildKit's ${gw.maxRequestBytes}-byte request limit; lower max-layers or report this rootfs`);
+  }
+  if (opts.buildArgs.COMPOSE_FRONTEND_STATS === '1') {
+    // Opt-in figures for benchmarks; a warning, so the image itself stays reproducible.
+    const stats = { entries: entries.length, components: scan.components.length, layers: plan.layers.length, scanMs: Math.round(t1 - t0), planMs: Math.round(t2 - t1), layersLlbMs: Math.round(performance.now() - t2), definitionBytes: size, execScan: execScanAvailable(gw), mergeOp: gw.llbHas('mergeop') };
+    await gw.warn(`compose-frontend stats ${JSON.stringify(stats)}`, [], undefined, file.vertex);
   }
   const res = await gw.solve({ definition: def, cacheImports: opts.cacheImports });
   const config = buildImageConfig({
@@ -141,13 +149,9 @@ async function buildFromFile(gw: Gateway, opts: FrontendOptions, deps: BuildDeps
 /** Prefer the exec scan (sees hard links across directories, cached); fall back to ReadDir. */
 async function scanThroughGateway(gw: Gateway, view: GatewayRootfs, rootfs: ResolvedRootfs, platform: Platform, opts: FrontendOptions): Promise<Listing> {
   if (execScanAvailable(gw)) return execScan(gw, rootfs, { platform, ignoreCache: opts.noCache === true });
-  const scan = await scanRootfs(view, { concurrency: 32 });
-  return {
-    v: 1,
-    entries: scan.entries,
-    skipped: scan.skipped.map((e) => e.path),
-    warnings: [...scan.warnings, 'this BuildKit cannot run the exec scan: hard links between different directories are copied as separate files'],
-  };
+  const listing = await inventory(view, 32);
+  listing.warnings.push('this BuildKit cannot run the exec scan: hard links between different directories are copied as separate files');
+  return listing;
 }
 
 /** bootc (and ostree) need UTF-8 names; the gateway shows other bytes as U+FFFD. */

@@ -1,5 +1,6 @@
 // The listing our exec-side scanner writes and the frontend reads back: gzip'd JSON of a ScanResult.
 import { gunzipSync, gzipSync } from 'node:zlib';
+import type { Component } from '../chunking/types.ts';
 import type { FsEntry } from './types.ts';
 
 export interface Listing {
@@ -7,15 +8,17 @@ export interface Listing {
   entries: FsEntry[];
   /** Sockets, fifos, device nodes: never copied into a layer. */
   skipped: string[];
+  /** Package (and other) components the planner groups by. */
+  components: Component[];
   warnings: string[];
   /** Set when the scan failed (e.g. a non-UTF-8 name): the frontend reports it as the build error. */
   error?: string;
 }
 
 export function encodeListing(l: Omit<Listing, 'v'>): Buffer {
-  if (l.error) return gzipSync(JSON.stringify({ v: 1, entries: [], skipped: [], warnings: [], error: l.error }));
+  if (l.error) return gzipSync(JSON.stringify({ v: 1, entries: [], skipped: [], components: [], warnings: [], error: l.error }));
   const entries = l.entries.map((e) => (e.xattrs ? { ...e, xattrs: Object.fromEntries(Object.entries(e.xattrs).map(([k, v]) => [k, Buffer.from(v).toString('base64')])) } : e));
-  return gzipSync(JSON.stringify({ v: 1, entries, skipped: l.skipped, warnings: l.warnings }), { level: 6 });
+  return gzipSync(JSON.stringify({ v: 1, entries, skipped: l.skipped, components: l.components, warnings: l.warnings }), { level: 6 });
 }
 
 export function decodeListing(gz: Uint8Array): Listing {
