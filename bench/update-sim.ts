@@ -5,7 +5,7 @@
 // size of every changed or added component) and a single layer.
 //
 //   node bench/update-sim.ts [--seeds N] [--releases N] [--max-layers K] [--group srpm|binary]
-//                            [--scenario NAME] [--verbose] [--perf]
+//                            [--scenario NAME] [--verbose] [--perf] [--tuning '{"binFraction":0.2}']
 // FCOS_CONTENTMETA overrides the fixture path (default ../shared/fixtures/upstream/bootc/…).
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';

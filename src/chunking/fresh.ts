@@ -1,9 +1,9 @@
-// The plan without history. Layer geometry depends only on the budget: one volatile bin plus a
-// fixed number of hash bins per stability tier; every other layer holds one component. Components are
-// ranked by size; the top S get singleton layers, where S is the largest count for which S + (bins the rest occupy) fits the budget, so bins
-// nobody lands in are given to singletons. The rest go to bin jumpHash(id) of their tier. A
-// component's tier and bin never depend on other components, so adding or removing one moves at most
-// the singleton at the boundary of the ranking.
+// The plan without history. Layer geometry depends only on the budget: one volatile bin plus a fixed
+// number of hash bins per stability tier; every other layer holds one component. Components are
+// ranked by size; the top S get singleton layers, S being the largest count for which S + (bins the
+// rest occupy) fits the budget (bins nobody lands in go to singletons). The rest go to bin
+// jumpHash(id) of their tier. A component's tier and bin never depend on other components, so adding
+// or removing one moves at most the singleton at the boundary of the ranking.
 import { jumpHash, keyOf } from './jump-hash.ts';
 import { VOLATILE, type ChangeModel, type PackTuning } from './stability.ts';
 import { byteCompare } from './units.ts';

@@ -14,13 +14,17 @@ export interface TierSpec {
 
 /** Knobs of the packer. Defaults are tuned with bench/update-sim.ts; see DEFAULT_TUNING. */
 export interface PackTuning {
-  /** Update cadence assumed for change probabilities (days between the versions a client pulls). */
+  /** Update cadence (days between the versions a client pulls) assumed when nothing better is known. */
   intervalDays: number;
   /** Changes per year at or above which a component counts as changing on every update. */
   volatileRate: number;
   /** Non-volatile tiers, most stable first (the first has minRate 0). */
   tiers: TierSpec[];
-  /** A component changed within this many days joins the last non-volatile tier (update bursts); 0 disables. */
+  /**
+   * A component changed within this many days joins the last non-volatile tier (update bursts); 0
+   * disables. Off by default: the simulation measured it worse (a fresh plan moves such a component
+   * twice per change, out and back).
+   */
   recentDays: number;
   /** Share of the layer budget reserved for hash bins (the volatile bin included) once components outnumber layers. */
   binFraction: number;
@@ -49,8 +53,6 @@ export const DEFAULT_TUNING: PackTuning = {
 export interface ChangeModel {
   /** Estimated changes per year (Infinity = every build). */
   rate: number;
-  /** Probability of changing within one update interval. */
-  p: number;
   /** Tier name (a TierSpec name or VOLATILE). */
   tier: string;
   /** Tier index, most stable first; VOLATILE ranks last. */
@@ -68,8 +70,7 @@ export function changeModel(c: Component | undefined, now: number, t: PackTuning
       rank = t.tiers.length - 1;
     }
   }
-  const p = rate === Infinity ? 1 : 1 - Math.exp((-rate * t.intervalDays) / 365);
-  return { rate, p, tier: rank === t.tiers.length ? VOLATILE : t.tiers[rank].name, rank };
+  return { rate, tier: rank === t.tiers.length ? VOLATILE : t.tiers[rank].name, rank };
 }
 
 /** Changes per year: the changelog count when known, else one change per age, else a middling default. */

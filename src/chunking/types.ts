@@ -35,6 +35,8 @@ export interface LayerPlan {
 /** What a previous build recorded: layer name → component ids (read back from our config label). */
 export interface PreviousPlan {
   layers: { name: string; components: string[] }[];
+  /** Component id → short fingerprint (version + file metadata) when recorded: tells what changed. */
+  fingerprints?: Record<string, string>;
 }
 
 export interface PlanInput {

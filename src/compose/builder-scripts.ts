@@ -20,6 +20,7 @@ export const INSTALL_SH = sh`
 #!/bin/bash
 # compose-frontend install step: dnf --installroot /target (src/compose/install.ts)
 set -euo pipefail
+trap 'printf "error: %s step failed at line %s: %s\\n" install "$LINENO" "$BASH_COMMAND" >&2' ERR
 T=/target
 log() { printf '[install] %s\n' "$*" >&2; }
 mapfile -t OPTS < /cf/dnf-options
@@ -114,6 +115,7 @@ export const COMPOSEPOST_SH = sh`
 #!/bin/bash
 # compose-frontend postprocess (part 1): src/compose/postprocess.ts
 set -euo pipefail
+trap 'printf "error: %s step failed at line %s: %s\\n" postprocess "$LINENO" "$BASH_COMMAND" >&2' ERR
 T=/target
 log() { printf '[postprocess] %s\n' "$*" >&2; }
 
@@ -257,6 +259,7 @@ export const FINAL_SH = sh`
 #!/bin/bash
 # compose-frontend postprocess (final): src/compose/postprocess.ts
 set -euo pipefail
+trap 'printf "error: %s step failed at line %s: %s\\n" final "$LINENO" "$BASH_COMMAND" >&2' ERR
 shopt -s dotglob nullglob
 T=/target
 log() { printf '[final] %s\n' "$*" >&2; }
@@ -396,6 +399,7 @@ else
       *) log "dropping top-level /$n"; rm -rf "$e" ;;
     esac
   done
+  chmod 0755 "$T"
   for d in dev proc run sys var sysroot; do mkdir -p "$T/$d"; chmod 0755 "$T/$d"; done
   if [ "\${CF_TMP_IS_DIR:-0}" = 1 ]; then mkdir -p "$T/tmp"; chmod 1777 "$T/tmp"; else ln -s sysroot/tmp "$T/tmp"; fi
   ln -s var/roothome "$T/root"
@@ -443,7 +447,7 @@ done
 cat "$T"/usr/lib/tmpfiles.d/*.conf 2>/dev/null | awk '!/^[[:space:]]*(#|$)/ { print $2 }' | LC_ALL=C sort -u > /tmp/declared
 {
   find "$T/var" -mindepth 1 \( -type d -o -type l -o -type f \) -printf '%y\t%m\t%U\t%G\t%P\t%l\n'
-  [ -f /tmp/opt-tmpfiles ] && awk '{ print "X\t" $0 }' /tmp/opt-tmpfiles
+  if [ -f /tmp/opt-tmpfiles ]; then awk '{ print "X\t" $0 }' /tmp/opt-tmpfiles; fi
 } | awk -F'\t' -v pw="$T/etc/passwd $T/usr/lib/passwd" -v gr="$T/etc/group $T/usr/lib/group" -v declared=/tmp/declared '
   BEGIN {
     n = split(pw, f, " "); for (i = 1; i <= n; i++) while ((getline l < f[i]) > 0) { split(l, p, ":"); if (!(p[3] in user)) user[p[3]] = p[1] }

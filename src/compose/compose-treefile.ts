@@ -117,6 +117,13 @@ export async function composeTreefile(loaded: LoadedTreefile, o: ComposeTreefile
   const install = planInstall({
     settings, repoFiles, locked, passwd: loaded.externals.passwd, group: loaded.externals.group, treefile: loaded.files[0],
   });
+  for (const dir of install.contextDirs) {
+    const st = await o.fs.lstat(dir).catch(() => undefined);
+    if (st?.type !== 'directory' && st?.type !== 'symlink') {
+      const r = install.repos.find((x) => x.baseurls.some((u) => u.includes(`/context/${dir}`)));
+      throw new TreefileError([{ file: r?.file ?? loaded.topDir, line: r?.line ?? 0, key: r?.id ?? 'baseurl', message: `baseurl file:///context/${dir}: "${dir}" is not a directory in the build context` }]);
+    }
+  }
   const pp = planPostprocess(loaded, settings);
   const builderRef = o.builderImage ?? DEFAULT_BUILDER_IMAGE;
   const builder = o.builder ?? image(builderRef, { platform: o.platform });

@@ -137,6 +137,31 @@ async function fromContainerfile(
   return { ref, state: llb.fromDefinition(def), prefix: '', baseConfig, description: `${file}${target ? ` stage ${target}` : ''}` };
 }
 
+/**
+ * A Containerfile build file: the Dockerfile frontend builds it with the user's options unchanged, and
+ * its final stage (or --target) is the rootfs. `cmdline` stays set, so the Dockerfile frontend does not
+ * follow the file's `# syntax=` line back to us. Errors (a failing RUN) propagate untouched.
+ */
+export async function forwardContainerfile(gw: Gateway, opts: FrontendOptions, platform: Platform): Promise<ResolvedRootfs> {
+  const frontendOpt: Record<string, string> = {};
+  for (const [k, v] of Object.entries(opts.raw)) {
+    if (k === 'requestid' || k === 'build-arg:BUILDKIT_SYNTAX' || k.startsWith('build-arg:COMPOSE_')) continue;
+    frontendOpt[k] = v;
+  }
+  frontendOpt.cmdline ||= opts.raw.source || 'compose-frontend';
+  const res = await gw.solve({ frontend: 'dockerfile.v0', frontendOpt, frontendInputs: await gw.inputs(), cacheImports: opts.cacheImports, evaluate: true });
+  const key = res.ref ? undefined : (res.refs[platformString(platform)] !== undefined ? platformString(platform) : Object.keys(res.refs)[0]);
+  const ref = key === undefined ? res.ref : res.refs[key];
+  const def = key === undefined ? res.def : res.defs[key];
+  if (!ref || !def) throw new Error(`${opts.filename}: the final stage is empty (FROM scratch with nothing added?); there is no root filesystem to chunk`);
+  const cfg = res.metadata['containerimage.config'] ?? (key ? res.metadata[`containerimage.config/${key}`] : undefined);
+  return {
+    ref, state: llb.fromDefinition(def), prefix: '',
+    baseConfig: cfg ? JSON.parse(Buffer.from(cfg).toString('utf8')) : undefined,
+    description: `${opts.filename}${opts.target ? ` stage ${opts.target}` : ''}`,
+  };
+}
+
 function platformString(p: Platform): string {
   return p.variant ? `${p.os}/${p.architecture}/${p.variant}` : `${p.os}/${p.architecture}`;
 }

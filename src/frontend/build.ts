@@ -1,11 +1,16 @@
 // One build: read the build file, resolve the rootfs, scan it, plan layers, emit LLB, compose the
 // image config. Returns the Result to hand to Return.
 import { BuildFileError } from '../compose/errors.ts';
-import { resolveRootfs, type ResolvedRootfs } from '../compose/rootfs-source.ts';
-import { looksLikeSpec, specFromYaml, type BuildSpec } from '../compose/spec.ts';
+import { forwardContainerfile, resolveRootfs, type ResolvedRootfs } from '../compose/rootfs-source.ts';
+import { detectKind } from '../compose/kind.ts';
+import { DEFAULT_MAX_LAYERS, specFromYaml, type BuildSpec, type ConfigOverrides } from '../compose/spec.ts';
 import { parseYaml } from '../compose/yaml-doc.ts';
 import { simplePlanner } from '../chunking/simple.ts';
-import type { Planner } from '../chunking/types.ts';
+import type { Component, LayerPlan, Planner, PreviousPlan } from '../chunking/types.ts';
+import { packPlanner } from '../chunking/pack.ts';
+import { encodePlanLabel } from '../chunking/plan-label.ts';
+import { componentFingerprints } from '../chunking/fingerprint.ts';
+import { readPreviousPlan } from './previous.ts';
 import type { Result } from '../gen/github.com/moby/buildkit/frontend/gateway/pb/gateway.ts';
 import { buildImageConfig } from '../image/config.ts';
 import { buildLayers } from '../image/layers.ts';
@@ -22,10 +27,24 @@ import type { FrontendOptions, Platform } from './options.ts';
 export const MAX_BUILD_FILE_BYTES = 1024 * 1024;
 
 export interface BuildDeps {
-  planner: Planner;
+  /** Default: the package-aware planner when components are known, else the simple one. */
+  planner?: Planner;
 }
 
-export const defaultDeps: BuildDeps = { planner: simplePlanner };
+export const defaultDeps: BuildDeps = {};
+
+/**
+ * File times per layer: the newest change time of the layer's components, clamped to
+ * SOURCE_DATE_EPOCH (0 when unset). A layer whose components did not change keeps its bytes when only
+ * the epoch moves (typically the commit time); layers without package history take the epoch itself.
+ */
+export function layerTimes(plan: LayerPlan, components: Component[], epoch: number): number[] {
+  const changed = new Map(components.map((c) => [c.id, c.changeTime]));
+  return plan.layers.map((l) => {
+    const times = l.components.map((id) => changed.get(id)).filter((t): t is number => t !== undefined && t > 0);
+    return times.length ? Math.min(epoch, Math.max(...times)) : epoch;
+  });
+}
 
 export interface BuildFile {
   name: string;
@@ -69,12 +88,29 @@ export async function readBuildFile(gw: Gateway, opts: FrontendOptions): Promise
 }
 
 export function parseBuildFile(name: string, text: string): BuildSpec {
-  const src = parseYaml(name, text);
-  const data = src.doc.toJS({ maxAliasCount: 100 }) as unknown;
-  if (!looksLikeSpec(data)) {
-    throw new BuildFileError(name, 'not a compose-frontend build spec: expected a YAML mapping with a `rootfs:` key (see README "Build spec")');
+  return specFromYaml(parseYaml(name, text));
+}
+
+/** What the chunking stage needs besides the rootfs, whichever kind of build file supplied it. */
+export interface ChunkSettings {
+  maxLayers: number;
+  labels: Record<string, string>;
+  overrides: ConfigOverrides;
+  previousBuild?: string;
+}
+
+/** Compose-spec options for Containerfile builds come as build args (the Containerfile has no place for them). */
+export function settingsFromBuildArgs(opts: FrontendOptions): ChunkSettings {
+  const raw = opts.buildArgs.COMPOSE_MAX_LAYERS;
+  let maxLayers = DEFAULT_MAX_LAYERS;
+  if (raw !== undefined && raw !== '') {
+    if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 500) {
+      throw new Error(`build arg COMPOSE_MAX_LAYERS='${raw}': expected a whole number from 1 to 500`);
+    }
+    maxLayers = Number(raw);
   }
-  return specFromYaml(src);
+  const prev = opts.buildArgs.COMPOSE_PREVIOUS_BUILD;
+  return { maxLayers, labels: { ...opts.labels }, overrides: {}, ...(prev ? { previousBuild: prev } : {}) };
 }
 
 export function targetPlatform(gw: Gateway, opts: FrontendOptions): Platform {
@@ -93,11 +129,28 @@ export async function build(gw: Gateway, opts: FrontendOptions, deps: BuildDeps 
 }
 
 async function buildFromFile(gw: Gateway, opts: FrontendOptions, deps: BuildDeps, file: BuildFile): Promise<Result> {
-  const spec = parseBuildFile(file.name, file.text);
-  for (const w of spec.warnings) await warnAt(gw, spec, file, w.message, w.key);
+  const kind = detectKind(file.name, file.text);
   const platform = targetPlatform(gw, opts);
-  const rootfs = await resolveRootfs(gw, opts, spec, platform);
+  let rootfs: ResolvedRootfs;
+  let settings: ChunkSettings;
+  if (kind === 'spec') {
+    const spec = parseBuildFile(file.name, file.text);
+    for (const w of spec.warnings) await warnAt(gw, spec, file, w.message, w.key);
+    rootfs = await resolveRootfs(gw, opts, spec, platform);
+    settings = { maxLayers: spec.maxLayers, labels: { ...spec.labels, ...opts.labels }, overrides: spec.config, previousBuild: spec.previousBuild };
+  } else if (kind === 'containerfile') {
+    settings = settingsFromBuildArgs(opts);
+    if (settings.maxLayers > 127) await gw.warn(`COMPOSE_MAX_LAYERS ${settings.maxLayers} is above 127: Docker with overlay2 cannot run images with more than ~127 layers`, [], undefined, file.vertex);
+    rootfs = await forwardContainerfile(gw, opts, platform);
+  } else {
+    throw new BuildFileError(file.name, 'rpm-ostree treefiles are not supported as build files yet');
+  }
+  return chunkRootfs(gw, opts, deps, file, rootfs, settings, platform);
+}
 
+async function chunkRootfs(
+  gw: Gateway, opts: FrontendOptions, deps: BuildDeps, file: BuildFile, rootfs: ResolvedRootfs, settings: ChunkSettings, platform: Platform,
+): Promise<Result> {
   const view = new GatewayRootfs(gw, rootfs.ref, rootfs.prefix, rootfs.description);
   const t0 = performance.now();
   const scan = await scanThroughGateway(gw, view, rootfs, platform, opts);
@@ -107,7 +160,14 @@ async function buildFromFile(gw: Gateway, opts: FrontendOptions, deps: BuildDeps
   const entries = scan.entries;
   checkNames(entries, scan.skipped, rootfs.description);
 
-  const plan = deps.planner({ entries, components: scan.components, maxLayers: spec.maxLayers, now: opts.epoch });
+  let previous: PreviousPlan | undefined;
+  if (settings.previousBuild) {
+    const prev = await readPreviousPlan(gw, settings.previousBuild, platform, opts.imageResolveMode);
+    if (prev.warning) await gw.warn(prev.warning, [], undefined, file.vertex);
+    previous = prev.previous;
+  }
+  const planner = deps.planner ?? (scan.components.length ? packPlanner : simplePlanner);
+  const plan = planner({ entries, components: scan.components, maxLayers: settings.maxLayers, previous, now: opts.epoch });
   const t2 = performance.now();
   const layers = buildLayers({
     rootfs: rootfs.state,
@@ -115,7 +175,7 @@ async function buildFromFile(gw: Gateway, opts: FrontendOptions, deps: BuildDeps
     entries,
     skipped: scan.skipped,
     plan,
-    epoch: opts.epoch,
+    times: layerTimes(plan, scan.components, opts.epoch),
     useMerge: gw.llbHas('mergeop'),
     ignoreCache: opts.noCache === true,
   });
@@ -133,10 +193,10 @@ async function buildFromFile(gw: Gateway, opts: FrontendOptions, deps: BuildDeps
   const config = buildImageConfig({
     platform,
     base: rootfs.baseConfig,
-    overrides: spec.config,
-    labels: { ...spec.labels, ...opts.labels },
+    overrides: settings.overrides,
+    labels: settings.labels,
     plan,
-    planLabel: JSON.stringify({ v: 1, layers: plan.layers.map((l) => ({ name: l.name, components: l.components })) }),
+    planLabel: encodePlanLabel(plan, componentFingerprints(entries, scan.components)),
     epoch: opts.epoch,
   });
   return {

@@ -8,6 +8,7 @@ import type { Definition, Platform as PbPlatform, Range, SourceInfo } from '../g
 import type { Stat } from '../gen/github.com/tonistiigi/fsutil/types/stat.ts';
 import type { APICap } from '../gen/github.com/moby/buildkit/util/apicaps/pb/caps.ts';
 import type { Any } from '../gen/google/protobuf/any.ts';
+import { Status } from '../gen/google/rpc/status.ts';
 import type { Platform } from './options.ts';
 
 const MiB = 1024 * 1024;
@@ -34,11 +35,21 @@ export interface SolveArgs {
 
 export class GatewayError extends Error {
   readonly code: number;
+  /** BuildKit's full status (with details such as the failing vertex and source lines), when sent. */
+  readonly status?: Status;
   constructor(method: string, e: ServiceError) {
     super(e.details || e.message);
     this.name = 'GatewayError';
     this.code = e.code;
     this.stack = `${method}: ${this.message}`;
+    const bin = e.metadata?.get('grpc-status-details-bin')[0];
+    if (bin instanceof Buffer) {
+      try {
+        this.status = Status.decode(bin);
+      } catch {
+        // not a google.rpc.Status: keep code and message only
+      }
+    }
   }
 }
 

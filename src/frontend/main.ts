@@ -4,7 +4,7 @@ import { Source } from '../gen/github.com/moby/buildkit/solver/errdefs/errdefs.t
 import { BuildFileError } from '../compose/errors.ts';
 import { bridgeStdio, silenceStdout } from './bridge.ts';
 import { build } from './build.ts';
-import { Gateway } from './gateway.ts';
+import { Gateway, GatewayError } from './gateway.ts';
 import { parseOptions, readEnvOptions } from './options.ts';
 
 const UNKNOWN = 2;
@@ -23,7 +23,10 @@ export async function runFrontend(): Promise<void> {
     } catch (e) {
       const err = e as Error;
       console.error(err.stack ?? err.message);
-      await gw.returnError(err instanceof BuildFileError ? INVALID_ARGUMENT : UNKNOWN, err.message, errorDetails(err));
+      // A nested build's failure (a RUN in a Containerfile) goes back as BuildKit sent it, so the user
+      // sees the failing step and its source lines exactly as with the Dockerfile frontend.
+      if (err instanceof GatewayError && err.status) await gw.returnError(err.status.code, err.status.message, err.status.details);
+      else await gw.returnError(err instanceof BuildFileError ? INVALID_ARGUMENT : UNKNOWN, err.message, errorDetails(err));
     }
   } finally {
     gw.close();

@@ -17,7 +17,8 @@ export interface LayerBuildInput {
   /** Entries that must never be copied (sockets, fifos, devices): excluded wherever a pattern would take them. */
   skipped: string[];
   plan: LayerPlan;
-  epoch: number;
+  /** Unix seconds stamped on every file of layer i (see layerTimes in frontend/build.ts). */
+  times: number[];
   useMerge: boolean;
   ignoreCache: boolean;
 }
@@ -57,8 +58,8 @@ export function buildLayers(inp: LayerBuildInput): llb.State {
   const sels = layerSelections(inp.entries, inp.skipped, inp.plan);
   const src = inp.prefix ? `/${inp.prefix}` : '/';
   const n = inp.plan.layers.length;
-  const timestamp = inp.epoch * 1e9;
   const copyOf = (i: number) => {
+    const timestamp = inp.times[i] * 1e9;
     let a = llb.copy(inp.rootfs, src, '/', {
       includePatterns: sels[i].include,
       excludePatterns: sels[i].exclude.length ? sels[i].exclude : undefined,

@@ -139,7 +139,8 @@ describe('bad input', () => {
     assert.match(await buildError(kit, '# syntax=x\nrootfs:\n  dri: rootfs\n'), /bad-\d+\.yaml:3: rootfs\.dri: unknown key/);
     assert.match(await buildError(kit, 'rootfs:\n  dir: rootfs\n  image: x\n'), /bad-\d+\.yaml:3: rootfs: exactly one of dir, image, context, containerfile is required; found dir and image/);
     assert.match(await buildError(kit, 'rootfs:\n  dir: rootfs\nmax-layers: 501\n'), /bad-\d+\.yaml:3: max-layers: must be <= 500/);
-    assert.match(await buildError(kit, ''), /not a compose-frontend build spec/);
+    assert.match(await buildError(kit, ''), /bad-\d+\.yaml: cannot tell what kind of build file this is: it is empty/);
+    assert.match(await buildError(kit, 'image: foo\n'), /bad-\d+\.yaml:1: cannot tell what kind of build file this is: line 1 `image: foo` is neither a Dockerfile instruction nor a known key/);
   });
 
   test('missing dir, image, context and stage are named', async () => {
