@@ -3,6 +3,7 @@
 import { BuildFileError } from '../compose/errors.ts';
 import { forwardContainerfile, resolveRootfs, type ResolvedRootfs } from '../compose/rootfs-source.ts';
 import { detectKind } from '../compose/kind.ts';
+import { resolveTreefile } from '../compose/treefile-source.ts';
 import { DEFAULT_MAX_LAYERS, specFromYaml, type BuildSpec, type ConfigOverrides } from '../compose/spec.ts';
 import { parseYaml } from '../compose/yaml-doc.ts';
 import { simplePlanner } from '../chunking/simple.ts';
@@ -143,7 +144,12 @@ async function buildFromFile(gw: Gateway, opts: FrontendOptions, deps: BuildDeps
     if (settings.maxLayers > 127) await gw.warn(`COMPOSE_MAX_LAYERS ${settings.maxLayers} is above 127: Docker with overlay2 cannot run images with more than ~127 layers`, [], undefined, file.vertex);
     rootfs = await forwardContainerfile(gw, opts, platform);
   } else {
-    throw new BuildFileError(file.name, 'rpm-ostree treefiles are not supported as build files yet');
+    const base = settingsFromBuildArgs(opts);
+    const t = await resolveTreefile(gw, opts, file, platform);
+    for (const note of t.notes) await gw.warn(note, [], undefined, file.vertex);
+    rootfs = t;
+    // Computed labels (version, input hash, kernel), then --label on top.
+    settings = { ...base, labels: { ...t.labels, ...opts.labels }, overrides: t.cmd ? { cmd: t.cmd } : {} };
   }
   return chunkRootfs(gw, opts, deps, file, rootfs, settings, platform);
 }
