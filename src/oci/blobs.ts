@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { once } from 'node:events';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { constants, createGzip, createZstdCompress } from 'node:zlib';
@@ -66,34 +67,39 @@ export class BlobStore {
     return { mediaType, digest, size: bytes.length };
   }
 
-  /** Streams a tar through the compressor into a blob. */
+  /**
+   * Streams a tar through the compressor into a blob. Chunks are written one at a time with
+   * backpressure (no object-mode queues), so a layer holds at most one source chunk in memory.
+   */
   async putLayer(source: AsyncIterable<Uint8Array>, compression: Compression): Promise<LayerBlob> {
     const diff = createHash('sha256');
     const comp = createHash('sha256');
     let uncompressedSize = 0;
     let size = 0;
     const tmp = this.#tmpPath();
+    const z = compressor(compression);
+    const written = pipeline(
+      z,
+      async function* (src: AsyncIterable<Buffer>) {
+        for await (const c of src) {
+          comp.update(c);
+          size += c.length;
+          yield c;
+        }
+      },
+      createWriteStream(tmp),
+    );
     try {
-      await pipeline(
-        source,
-        async function* (src: AsyncIterable<Uint8Array>) {
-          for await (const c of src) {
-            diff.update(c);
-            uncompressedSize += c.length;
-            yield c;
-          }
-        },
-        compressor(compression),
-        async function* (src: AsyncIterable<Buffer>) {
-          for await (const c of src) {
-            comp.update(c);
-            size += c.length;
-            yield c;
-          }
-        },
-        createWriteStream(tmp),
-      );
+      for await (const c of source) {
+        diff.update(c);
+        uncompressedSize += c.length;
+        if (!z.write(c)) await Promise.race([once(z, 'drain'), written]);
+      }
+      z.end();
+      await written;
     } catch (err) {
+      z.destroy();
+      await written.catch(() => undefined);
       await rm(tmp, { force: true });
       throw err;
     }

@@ -1,0 +1,229 @@
+// Vertical-slice benchmark (issue 2 part 12): our chunked image vs a plain single-layer image, built
+// and pushed through the same BuildKit, on a real Debian rootfs and a synthetic 100k-file tree, on
+// Docker 26.1's embedded BuildKit (layers as a FileOp chain) and the standalone buildkitd (MergeOp).
+//
+//   node bench/slice.ts [--files N] [--rootfs DIR] [--runs N] [--synth-runs N]
+//                       [--kits docker,standalone] [--trees debian,synthetic] [--no-fallback]
+//
+// For each tree × BuildKit × run × {chunked, single}: prune the build cache, cold build + push to a
+// fresh repository, append to one file deep in the tree, warm build + push, undo the change. Every
+// run gets unique layer contents (SOURCE_DATE_EPOCH for ours, a marker file for both), so neither the
+// registry nor Docker's push can reuse blobs of an earlier run. Then one cold build per tree × BuildKit
+// with the fallback scan (ReadDir through the gateway). Prints a Markdown report (docs/benchmarks.md
+// "Vertical slice" holds one); writes it, the JSON and every build's progress log to
+// .cache/bench/slice-latest/. Needs `scripts/services.sh start` (started if down). Not part of npm test.
+import { randomBytes } from 'node:crypto';
+import { appendFileSync, lstatSync, mkdirSync, mkdtempSync, rmSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { pruneCache } from '../test/harness/buildkit.ts';
+import { bin, registry, repoRoot, serviceFacts, toolEnv, type BuildKitName } from '../test/harness/env.ts';
+import { run } from '../test/harness/run.ts';
+import { ensureServices } from '../test/harness/services.ts';
+import { countTree, debianRootfs, deepestFile } from './lib/rootfs.ts';
+import { generateTree } from './lib/synth-tree.ts';
+import { timedBuild, type TimedBuild } from './lib/timed-build.ts';
+import { renderReport, type BenchResult, type PairResult, type FallbackResult, type TreeInfo } from './lib/slice-report.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    files: { type: 'string', default: '100000' },
+    rootfs: { type: 'string' },
+    runs: { type: 'string', default: '3' },
+    'synth-runs': { type: 'string', default: '1' },
+    kits: { type: 'string', default: 'docker,standalone' },
+    trees: { type: 'string', default: 'debian,synthetic' },
+    'no-fallback': { type: 'boolean', default: false },
+  },
+});
+
+const FRONTEND_TAG = `${registry}/compose-frontend:bench`;
+const NOEXEC_TAG = `${registry}/compose-frontend:bench-noexec`;
+const BUILD_TIMEOUT_MS = 15 * 60_000;
+const OUT_DIR = join(repoRoot, '.cache/bench/slice-latest');
+const log = (s: string) => process.stderr.write(`[slice] ${s}\n`);
+
+const kits = args.kits!.split(',') as BuildKitName[];
+const trees = args.trees!.split(',');
+const files = Number(args.files);
+const nonce = randomBytes(4).toString('hex');
+
+async function frontendImage(tag: string, entry?: string): Promise<string> {
+  const r = await run('bash', [join(repoRoot, 'scripts/image.sh'), tag, ...(entry ? ['--entry', entry] : [])], { cwd: repoRoot, timeoutMs: 10 * 60_000 });
+  return r.stdout.trim().split('\n').pop()!;
+}
+
+async function dockerRmi(refs: string[]): Promise<void> {
+  await run(bin.docker, ['image', 'rm', '--force', ...refs], { env: toolEnv(), allowFailure: true });
+}
+
+function saveLog(name: string, b: TimedBuild): void {
+  const lines = b.progress.vertices.flatMap((v) => [`#${v.id} ${v.name}  [t=${v.startT}..${v.endT} ms, ${v.cached ? 'CACHED' : `${v.durMs} ms`}]`, ...v.lines.map((l) => `    ${l}`)]);
+  writeFileSync(join(OUT_DIR, 'logs', `${name}.txt`), [...lines, '', ...b.progress.warnings.map((w) => `warning: ${w}`), ''].join('\n'));
+}
+
+interface TreeCtx {
+  info: TreeInfo;
+  contextDir: string;
+  rootfs: string;
+  runs: number;
+}
+
+/** cold → change one file → warm, for one tree × kit × mode × run. */
+async function pair(t: TreeCtx, kit: BuildKitName, mode: 'chunked' | 'single', r: number, defs: string, frontend: string): Promise<PairResult> {
+  const epoch = 1_000_000_000 + (parseInt(nonce, 16) % 100_000_000) + r;
+  // Unique per bench run and run index: no earlier blob can be mounted or skipped.
+  const marker = join(t.rootfs, '.bench-run');
+  writeFileSync(marker, `${nonce} ${r}\n`);
+  utimesSync(marker, epoch, epoch);
+  const repo = `${registry}/bench-slice-${nonce}/${t.info.name}-${kit}-${mode}-r${r}`;
+  const build = (tag: string) =>
+    timedBuild({
+      kit,
+      contextDir: t.contextDir,
+      file: join(defs, mode === 'chunked' ? 'build.yaml' : 'Dockerfile'),
+      frontend: mode === 'chunked' ? frontend : undefined,
+      buildArgs: mode === 'chunked' ? { COMPOSE_FRONTEND_STATS: '1', SOURCE_DATE_EPOCH: String(epoch) } : {},
+      ref: `${repo}:${tag}`,
+      timeoutMs: BUILD_TIMEOUT_MS,
+    });
+  await pruneCache(kit);
+  const cold = await build('cold');
+  log(`${t.info.name} ${kit} ${mode} run ${r}: cold ${(cold.wallMs / 1000).toFixed(1)} s`);
+  const changed = join(t.rootfs, t.info.changedFile);
+  const st = lstatSync(changed);
+  appendFileSync(changed, '\n# compose-frontend bench: one changed file\n');
+  let warm: TimedBuild;
+  try {
+    warm = await build('warm');
+  } finally {
+    truncateSync(changed, st.size);
+    utimesSync(changed, st.atime, st.mtime);
+  }
+  log(`${t.info.name} ${kit} ${mode} run ${r}: warm ${(warm.wallMs / 1000).toFixed(1)} s`);
+  const name = `${t.info.name}-${kit}-${mode}-r${r}`;
+  saveLog(`${name}-cold`, cold);
+  saveLog(`${name}-warm`, warm);
+  if (kit === 'docker') await dockerRmi([cold.ref, warm.ref]);
+  const before = new Set(cold.layers.map((l) => l.digest));
+  const newLayers = warm.layers.filter((l) => !before.has(l.digest));
+  return {
+    tree: t.info.name,
+    kit,
+    mode,
+    run: r,
+    cold: summarize(cold),
+    warm: summarize(warm),
+    layers: warm.layers.length,
+    changedLayers: newLayers.length,
+    changedBytes: newLayers.reduce((n, l) => n + l.size, 0),
+    imageBytes: warm.layers.reduce((n, l) => n + l.size, 0),
+  };
+}
+
+function summarize(b: TimedBuild) {
+  return { wallMs: b.wallMs, phases: b.phases, stats: b.stats, manifest: b.manifestDigest };
+}
+
+async function fallback(t: TreeCtx, kit: BuildKitName, defs: string, frontend: string): Promise<FallbackResult> {
+  await pruneCache(kit);
+  const epoch = 1_000_000_000 + (parseInt(nonce, 16) % 100_000_000) + 99;
+  const b = await timedBuild({
+    kit,
+    contextDir: t.contextDir,
+    file: join(defs, 'build.yaml'),
+    frontend,
+    buildArgs: { COMPOSE_FRONTEND_STATS: '1', SOURCE_DATE_EPOCH: String(epoch) },
+    ref: `${registry}/bench-slice-${nonce}/${t.info.name}-${kit}-fallback:cold`,
+    timeoutMs: BUILD_TIMEOUT_MS,
+  });
+  log(`${t.info.name} ${kit} fallback scan: cold ${(b.wallMs / 1000).toFixed(1)} s`);
+  saveLog(`${t.info.name}-${kit}-fallback-cold`, b);
+  if (kit === 'docker') await dockerRmi([b.ref]);
+  return { tree: t.info.name, kit, cold: summarize(b) };
+}
+
+async function machine(): Promise<BenchResult['machine']> {
+  const sh = async (cmd: string, a: string[]) => (await run(cmd, a, { env: toolEnv(), allowFailure: true })).stdout.trim();
+  const facts = serviceFacts();
+  return {
+    date: new Date().toISOString().slice(0, 10),
+    cpus: availableParallelism(),
+    cpuModel: (await sh('sh', ['-c', "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"])).trim(),
+    ramGiB: Math.round(totalmem() / 2 ** 30),
+    disk: await sh('sh', ['-c', `df -h --output=source,fstype,size,avail ${tmpdir()} | tail -1; lsblk -dno NAME,ROTA,SIZE | grep -v zram`]),
+    docker: facts.dockerVersion,
+    buildx: await sh(bin.docker, ['buildx', 'version']),
+    buildkitd: facts.buildkitVersion,
+    snapshotter: facts.buildkitSnapshotter,
+    node: process.version,
+    command: `node bench/slice.ts ${process.argv.slice(2).join(' ')}`.trim(),
+  };
+}
+
+async function main(): Promise<void> {
+  const t0 = performance.now();
+  await ensureServices();
+  rmSync(OUT_DIR, { recursive: true, force: true });
+  mkdirSync(join(OUT_DIR, 'logs'), { recursive: true });
+  const frontend = await frontendImage(FRONTEND_TAG);
+  const noexec = args['no-fallback'] ? undefined : await frontendImage(NOEXEC_TAG, 'bench/lib/no-exec-scan.ts');
+  log(`frontend ${frontend}${noexec ? `, fallback-scan variant ${noexec}` : ''}`);
+
+  const work = mkdtempSync(join(tmpdir(), 'cf-slice-'));
+  const cleanup = () => rmSync(work, { recursive: true, force: true });
+  process.once('SIGINT', () => {
+    cleanup();
+    process.exit(130);
+  });
+  try {
+    const defs = join(work, 'defs');
+    mkdirSync(defs);
+    writeFileSync(join(defs, 'build.yaml'), 'rootfs:\n  dir: rootfs\nmax-layers: 64\n');
+    writeFileSync(join(defs, 'Dockerfile'), 'FROM scratch\nCOPY rootfs/ /\n');
+
+    const ctxs: TreeCtx[] = [];
+    for (const name of trees) {
+      const contextDir = join(work, name);
+      const rootfs = join(contextDir, 'rootfs');
+      mkdirSync(contextDir);
+      const tg = performance.now();
+      if (name === 'debian') {
+        const src = args.rootfs ? resolve(args.rootfs) : await debianRootfs(join(repoRoot, '.cache/bench/debian-bookworm-minbase'), log);
+        await run('cp', ['-a', '--reflink=auto', src, rootfs]);
+        await run('find', [join(rootfs, 'dev'), '-mindepth', '1', '-delete'], { allowFailure: true });
+      } else if (name === 'synthetic') {
+        mkdirSync(rootfs);
+        generateTree(rootfs, { files });
+      } else throw new Error(`--trees: unknown tree "${name}" (debian, synthetic)`);
+      const counts = countTree(rootfs);
+      const info: TreeInfo = { name, entries: counts.entries, bytes: counts.bytes, changedFile: deepestFile(rootfs), source: name === 'debian' ? (args.rootfs ?? 'debootstrap --variant=minbase bookworm') : `generateTree(files=${files}, seed=0x5eed)` };
+      log(`${name}: ${info.entries} entries, ${(info.bytes / 2 ** 20).toFixed(0)} MiB, prepared in ${((performance.now() - tg) / 1000).toFixed(1)} s; changed file ${info.changedFile}`);
+      ctxs.push({ info, contextDir, rootfs, runs: Number(name === 'debian' ? args.runs : args['synth-runs']) });
+    }
+
+    const pairs: PairResult[] = [];
+    const fallbacks: FallbackResult[] = [];
+    for (const t of ctxs) {
+      for (const kit of kits) {
+        for (let r = 1; r <= t.runs; r++) {
+          // Alternate the order so drift (page cache, registry size) does not favour one mode.
+          const modes = r % 2 === 1 ? (['chunked', 'single'] as const) : (['single', 'chunked'] as const);
+          for (const mode of modes) pairs.push(await pair(t, kit, mode, r, defs, frontend));
+        }
+        if (noexec) fallbacks.push(await fallback(t, kit, defs, noexec));
+      }
+    }
+    const result: BenchResult = { machine: await machine(), trees: ctxs.map((c) => c.info), pairs, fallbacks, totalS: Math.round((performance.now() - t0) / 1000) };
+    const report = renderReport(result);
+    writeFileSync(join(OUT_DIR, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
+    writeFileSync(join(OUT_DIR, 'report.md'), report);
+    process.stdout.write(report);
+    log(`done in ${result.totalS} s; report, JSON and progress logs in ${OUT_DIR}`);
+  } finally {
+    cleanup();
+  }
+}
+
+await main();
