@@ -14,15 +14,10 @@ bash scripts/setup.sh
 bash scripts/services.sh start
 bash scripts/image.sh "$FRONTEND" --node-image "$REGISTRY/compose-frontend/node:24"
 
-if [ ! -f "$CTX/rootfs/etc/debian_version" ]; then
-  log "making the example rootfs: debootstrap --variant=minbase bookworm (once, cached in $CTX)"
-  command -v debootstrap >/dev/null || apt-get install -y -qq --no-install-recommends debootstrap >/dev/null
-  rm -rf "$CTX/rootfs.tmp" && mkdir -p "$CTX"
-  debootstrap --variant=minbase bookworm "$CTX/rootfs.tmp" http://deb.debian.org/debian >/dev/null
-  # Device nodes cannot go into a bootc image; debootstrap leaves a few in /dev.
-  find "$CTX/rootfs.tmp/dev" -mindepth 1 -delete
-  mv "$CTX/rootfs.tmp" "$CTX/rootfs"
-fi
+# The example rootfs: Debian bookworm minbase (debootstrap once, cached by scripts/debian-image.sh).
+bash scripts/debian-image.sh >/dev/null
+mkdir -p "$CTX"
+rsync -a --delete .cache/debian/rootfs/ "$CTX/rootfs/"
 sed "s|^# syntax=.*|# syntax=$FRONTEND|" examples/exampleos/build.yaml > "$CTX/build.yaml"
 
 log "building $IMAGE with docker buildx (standalone buildkitd) from $CTX/build.yaml"

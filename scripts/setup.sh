@@ -38,7 +38,10 @@ if [ ${#need_trixie[@]} -gt 0 ]; then
   apt-get install -y -qq -t trixie --no-install-recommends "${need_trixie[@]}" >/dev/null
 fi
 need=()
-for p in docker-registry runc jq curl rsync attr xz-utils zstd ca-certificates; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
+# debootstrap: Debian images for tests and the demo; rpm/createrepo-c/busybox-static: test RPMs and repos;
+# apache2-utils/openssl: registry auth tests; python3-gi: GVariant checked against GLib; dpkg-dev: changelogs.
+for p in docker-registry runc jq curl rsync attr xz-utils zstd ca-certificates debootstrap rpm createrepo-c \
+  busybox-static apache2-utils openssl python3-gi gir1.2-glib-2.0 dpkg-dev; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
 if [ ${#need[@]} -gt 0 ]; then
   log "installing: ${need[*]}"
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
