@@ -172,6 +172,12 @@ if [ -s /cf/units ]; then
   done < /cf/units
 fi
 
+# default-target here, not as an LLB symlink action: that needs BuildKit >= 0.19 (Docker 26.1 has 0.13).
+if [ -n "\${CF_DEFAULT_TARGET:-}" ]; then
+  mkdir -p "$T/usr/lib/systemd/system"
+  ln -sfn "$CF_DEFAULT_TARGET" "$T/usr/lib/systemd/system/default.target"
+fi
+
 if [ "\${CF_OPT_USRLOCAL:-var}" = state-overlay ]; then
   req="$T/usr/lib/systemd/system/local-fs.target.requires"
   mkdir -p "$req"

@@ -249,24 +249,21 @@ export function postprocessSteps(plan: PostprocessPlan, tree: State, meta: State
   let root = o.builder.run(
     {
       args: ['/bin/bash', '/cf/composepost.sh'],
-      env: { ...env, CF_OPT_USRLOCAL: plan.finalEnv.CF_OPT_USRLOCAL! },
+      env: { ...env, CF_OPT_USRLOCAL: plan.finalEnv.CF_OPT_USRLOCAL!, ...(plan.defaultTarget !== undefined ? { CF_DEFAULT_TARGET: plan.defaultTarget } : {}) },
       network: 'none',
       mounts: [{ dest: '/target', state: tree }, { dest: '/cf', state: cf1, readonly: true }, { type: 'tmpfs', dest: '/tmp' }],
     },
-    { customName: `[compose] rpmdb location${plan.units.length ? ', units' : ''}${plan.removeFromPackages.length ? ', remove-from-packages' : ''}` },
+    { customName: `[compose] rpmdb location${plan.units.length ? ', units' : ''}${plan.defaultTarget !== undefined ? ', default-target' : ''}${plan.removeFromPackages.length ? ', remove-from-packages' : ''}` },
   ).mount('/target');
 
   // 2. default-target, treefile.json, remove-files, add-files
   const fa: FileAction[] = [];
-  if (plan.defaultTarget !== undefined) {
-    fa.push(rm('/usr/lib/systemd/system/default.target', { allowNotFound: true }).symlink(plan.defaultTarget, '/usr/lib/systemd/system/default.target', ts));
-  }
   fa.push(mkdir('/usr/share/rpm-ostree', 0o755, { makeParents: true, ...ts }).mkfile('/usr/share/rpm-ostree/treefile.json', 0o644, plan.treefileJson, ts));
   for (const p of plan.removeFiles) fa.push(rm(p, { allowNotFound: true }));
   for (const f of plan.addFiles) {
     fa.push(copy(o.context, `/${f.source}`, f.dest, { createDestPath: true, followSymlink: true, owner: { user: 0, group: 0 } }));
   }
-  const what = [plan.defaultTarget !== undefined && 'default-target', 'treefile.json', plan.removeFiles.length > 0 && 'remove-files', plan.addFiles.length > 0 && 'add-files'].filter(Boolean);
+  const what = ['treefile.json', plan.removeFiles.length > 0 && 'remove-files', plan.addFiles.length > 0 && 'add-files'].filter(Boolean);
   root = root.file(fa, { customName: `[compose] ${what.join(', ')}` });
 
   // 3. postprocess scripts, each in its own ExecOp inside the tree

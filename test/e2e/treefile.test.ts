@@ -1,0 +1,138 @@
+// Issue 3 end to end: an rpm-ostree treefile is the build file, through the real gateway on both
+// BuildKits. RPMs are built by scripts/test-rpms.sh (rpmbuild + createrepo_c); dnf runs in the builder
+// image made by scripts/builder-image.sh.
+import assert from 'node:assert/strict';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { buildOn } from '../harness/buildkit.ts';
+import { frontendImage, registry, repoRoot, type BuildKitName } from '../harness/env.ts';
+import { compareTrees, pullAndUnpack, type PulledImage } from '../harness/image.ts';
+import { RunError, run } from '../harness/run.ts';
+import { ensureServices } from '../harness/services.ts';
+
+const KITS: BuildKitName[] = ['docker', 'standalone'];
+let work: string;
+let ctx: string;
+let frontend: string;
+let builder: string;
+let n = 0;
+const ref = (name: string) => `${registry}/e2e/${name}:${process.pid}-${++n}`;
+
+before(async () => {
+  await ensureServices();
+  frontend = frontendImage();
+  await run('bash', [join(repoRoot, 'scripts/builder-image.sh')], { timeoutMs: 900_000 });
+  await run('bash', [join(repoRoot, 'scripts/test-rpms.sh')], { timeoutMs: 300_000 });
+  const stamp = JSON.parse(readFileSync(join(repoRoot, '.cache/images/builder.json'), 'utf8')) as { ref: string; digest: string };
+  builder = `${stamp.ref.split(':').slice(0, -1).join(':')}@${stamp.digest}`;
+  work = mkdtempSync(join(tmpdir(), 'cf-treefile-gw-'));
+  ctx = join(work, 'ctx');
+  cpSync(join(repoRoot, 'examples/treefile'), ctx, { recursive: true });
+  cpSync(join(repoRoot, '.cache/test-rpms/repo'), join(ctx, 'rpms'), { recursive: true });
+  writeFileSync(join(ctx, 'lock-1.0.json'), JSON.stringify({ packages: { 'cf-app': { evra: '1.0-1.noarch' } } }));
+});
+
+after(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+async function build(kit: BuildKitName, opts: Record<string, string> = {}, file = 'exampleos.yaml') {
+  const out = ref(`treefile-${kit}`);
+  const res = await buildOn(kit, {
+    frontendImage: frontend, contextDir: ctx, filename: file,
+    opts: { 'build-arg:COMPOSE_BUILDER_IMAGE': builder, 'build-arg:COMPOSE_MAX_LAYERS': '12', ...opts },
+    output: { type: 'push', ref: out },
+  });
+  return { out, res, img: await pullAndUnpack(out, mkdtempSync(join(work, 'pull-'))) };
+}
+
+/** Paths (relative) carried by one layer blob of a pulled image. */
+async function layerPaths(img: PulledImage, digest: string): Promise<string[]> {
+  const blob = join(img.layoutDir, 'blobs', ...digest.split(':'));
+  const r = await run('tar', ['-tzf', blob]);
+  return r.stdout.split('\n').filter(Boolean).map((p) => p.replace(/\/$/, ''));
+}
+
+for (const kit of KITS) {
+  describe(`treefile build files on ${kit}`, () => {
+    let first: Awaited<ReturnType<typeof build>>;
+
+    test('the composed tree: packages, rpmdb, users, units, labels, config', async () => {
+      first = await build(kit, { 'build-arg:COMPOSE_LOCKFILES': 'lock-1.0.json' });
+      const r = first.img.rootfs;
+      assert.equal(readFileSync(join(r, 'usr/bin/cf-app'), 'utf8'), '#!/bin/sh\necho "cf-app 1.0"\n');
+      assert.equal(readFileSync(join(r, 'usr/share/exampleos-release'), 'utf8'), 'built by compose-frontend\n');
+      const etc = existsSync(join(r, 'usr/etc')) ? 'usr/etc' : 'etc';
+      assert.equal(readFileSync(join(r, etc, 'motd'), 'utf8'), 'Welcome to exampleos\n');
+      assert.ok(existsSync(join(r, 'usr/lib/modules/6.1.0-1.cf.x86_64/vmlinuz')));
+      const qa = await run('rpm', ['--root', r, '--dbpath', '/usr/lib/sysimage/rpm', '-qa', '--qf', '%{NAME}-%{VERSION}\\n']);
+      assert.deepEqual(qa.stdout.trim().split('\n').sort(), ['cf-app-1.0', 'cf-extras-1.0', 'cf-filesystem-1.0', 'cf-kernel-6.1.0', 'cf-lib-1.0']);
+      const passwd = readFileSync(join(r, 'usr/lib/passwd'), 'utf8');
+      assert.match(passwd, /^cfapp:x:990:990:/m);
+      assert.match(readFileSync(join(r, 'usr/lib/group'), 'utf8'), /^cfapp:x:990:/m);
+      assert.match(readlinkSync(join(r, etc, 'systemd/system/multi-user.target.wants/cf-app.service')), /cf-app\.service$/);
+      assert.ok(statSync(join(r, 'tmp')).isDirectory());
+      const c = first.img.config.config;
+      assert.deepEqual(c.Cmd, ['/usr/bin/cf-app']);
+      assert.equal(c.Labels['containers.bootc'], '1');
+      assert.equal(c.Labels['ostree.linux'], '6.1.0-1.cf.x86_64');
+      assert.match(c.Labels['rpmostree.inputhash'], /^[0-9a-f]{64}$/);
+      assert.match(c.Labels['org.opencontainers.image.version'], /^1\.19700101(\.\d+)?$/);
+      assert.ok(first.img.config.history.some((h: { created_by?: string }) => /rpm:cf-app/.test(h.created_by ?? '')), 'layers named by rpm components');
+    });
+
+    test('an unchanged rebuild is fully cached and identical', async () => {
+      const again = await build(kit, { 'build-arg:COMPOSE_LOCKFILES': 'lock-1.0.json' });
+      assert.equal(again.res.digest, first.res.digest);
+      assert.doesNotMatch(again.res.stderr, /\[compose\] dnf install[^\n]*\n(#\d+ [^\n]*\n)*?#\d+ DONE/, 'dnf ran again');
+    });
+
+    test('a version bump of one package changes only layers that hold changed files', async () => {
+      const bumped = await build(kit, { 'build-arg:COMPOSE_PREVIOUS_BUILD': first.out });
+      assert.equal(readFileSync(join(bumped.img.rootfs, 'usr/bin/cf-app'), 'utf8'), '#!/bin/sh\necho "cf-app 2.0"\n');
+      const before = new Set(first.img.layers.map((l: { digest: string }) => l.digest));
+      const changed = bumped.img.layers.filter((l: { digest: string }) => !before.has(l.digest));
+      assert.ok(changed.length >= 1 && changed.length < bumped.img.layers.length / 2, `${changed.length} of ${bumped.img.layers.length} layers changed`);
+      const diff = await compareTrees(first.img.rootfs, bumped.img.rootfs);
+      const differing = new Set(diff.differences.map((d) => d.replace(/^[^/]*\//, '').split(/[: ]/)[0]));
+      for (const l of changed) {
+        const paths = await layerPaths(bumped.img, l.digest);
+        assert.ok(paths.some((p) => [...differing].some((d) => d === p || d.startsWith(`${p}/`) || p.startsWith(`${d}/`))),
+          `layer ${l.digest} changed but holds none of the changed paths:\n${paths.slice(0, 20).join('\n')}\nchanged: ${[...differing].slice(0, 20).join(', ')}`);
+      }
+    });
+  });
+}
+
+describe('treefile bad input through the gateway', () => {
+  test('unresolvable package and a failing postprocess script are reported readably', async () => {
+    writeFileSync(join(ctx, 'missing.yaml'), 'releasever: "1"\nrepos: [cftest]\ncontainer: true\npackages: [cf-app, cf-nope]\n');
+    writeFileSync(join(ctx, 'failing.yaml'), 'releasever: "1"\nrepos: [cftest]\ncontainer: true\npackages: [cf-lib]\npostprocess:\n  - |\n    #!/bin/sh\n    echo "broken on purpose" >&2\n    exit 3\n');
+    writeFileSync(join(ctx, 'escape.yaml'), 'include: ../outside.yaml\npackages: [cf-lib]\n');
+    const fails = async (file: string) => {
+      try {
+        await build('standalone', {}, file);
+      } catch (e) {
+        if (e instanceof RunError) return e.message;
+        throw e;
+      }
+      assert.fail(`${file} built`);
+    };
+    assert.match(await fails('missing.yaml'), /cf-nope/);
+    const pp = await fails('failing.yaml');
+    assert.match(pp, /postprocess\[0\] \(failing\.yaml:\d+\) failed with exit code 3/);
+    assert.match(pp, /broken on purpose/);
+    assert.match(await fails('escape.yaml'), /escape\.yaml:1: include: .*\.\.\/outside\.yaml/);
+    const noBuilder = await (async () => {
+      try {
+        await buildOn('standalone', { frontendImage: frontend, contextDir: ctx, filename: 'exampleos.yaml', output: { type: 'none' } });
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return '';
+    })();
+    assert.match(noBuilder, /treefile builds run dnf in a builder image: pass --build-arg COMPOSE_BUILDER_IMAGE=/);
+  });
+});
