@@ -3,17 +3,19 @@
 // Docker 26.1's embedded BuildKit (layers as a FileOp chain) and the standalone buildkitd (MergeOp).
 //
 //   node bench/slice.ts [--files N] [--rootfs DIR] [--runs N] [--synth-runs N]
-//                       [--kits docker,standalone] [--trees debian,synthetic] [--no-fallback]
+//                       [--kits docker,standalone] [--trees debian,synthetic]
+//                       [--fallback-kits standalone|none] [--no-probe]
 //
 // For each tree × BuildKit × run × {chunked, single}: prune the build cache, cold build + push to a
 // fresh repository, append to one file deep in the tree, warm build + push, undo the change. Every
 // run gets unique layer contents (SOURCE_DATE_EPOCH for ours, a marker file for both), so neither the
-// registry nor Docker's push can reuse blobs of an earlier run. Then one cold build per tree × BuildKit
-// with the fallback scan (ReadDir through the gateway). Prints a Markdown report (docs/benchmarks.md
+// registry nor Docker's push can reuse blobs of an earlier run. Then one cold build-only run per tree
+// with the fallback scan (ReadDir through the gateway, forced by bench/lib/no-exec-scan.ts), and the
+// FileOp probe (bench/lib/fileop-probe.ts) on the synthetic tree. Prints a Markdown report (docs/benchmarks.md
 // "Vertical slice" holds one); writes it, the JSON and every build's progress log to
 // .cache/bench/slice-latest/. Needs `scripts/services.sh start` (started if down). Not part of npm test.
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, lstatSync, mkdirSync, mkdtempSync, rmSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -24,7 +26,8 @@ import { ensureServices } from '../test/harness/services.ts';
 import { countTree, debianRootfs, deepestFile } from './lib/rootfs.ts';
 import { generateTree } from './lib/synth-tree.ts';
 import { timedBuild, type TimedBuild } from './lib/timed-build.ts';
-import { renderReport, type BenchResult, type PairResult, type FallbackResult, type TreeInfo } from './lib/slice-report.ts';
+import { probe, type ProbeCase, type ProbeResult } from './lib/fileop-probe.ts';
+import { renderReport, type BenchResult, type BuildSummary, type FallbackResult, type PairResult, type TreeInfo } from './lib/slice-report.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -34,7 +37,8 @@ const { values: args } = parseArgs({
     'synth-runs': { type: 'string', default: '1' },
     kits: { type: 'string', default: 'docker,standalone' },
     trees: { type: 'string', default: 'debian,synthetic' },
-    'no-fallback': { type: 'boolean', default: false },
+    'fallback-kits': { type: 'string', default: 'standalone' },
+    'no-probe': { type: 'boolean', default: false },
   },
 });
 
@@ -45,6 +49,7 @@ const OUT_DIR = join(repoRoot, '.cache/bench/slice-latest');
 const log = (s: string) => process.stderr.write(`[slice] ${s}\n`);
 
 const kits = args.kits!.split(',') as BuildKitName[];
+const fallbackKits = (args['fallback-kits'] === 'none' ? [] : args['fallback-kits']!.split(',')) as BuildKitName[];
 const trees = args.trees!.split(',');
 const files = Number(args.files);
 const nonce = randomBytes(4).toString('hex');
@@ -105,7 +110,7 @@ async function pair(t: TreeCtx, kit: BuildKitName, mode: 'chunked' | 'single', r
   const name = `${t.info.name}-${kit}-${mode}-r${r}`;
   saveLog(`${name}-cold`, cold);
   saveLog(`${name}-warm`, warm);
-  if (kit === 'docker') await dockerRmi([cold.ref, warm.ref]);
+  if (kit === 'docker') await dockerRmi([cold.ref!, warm.ref!]);
   const before = new Set(cold.layers.map((l) => l.digest));
   const newLayers = warm.layers.filter((l) => !before.has(l.digest));
   return {
@@ -122,8 +127,8 @@ async function pair(t: TreeCtx, kit: BuildKitName, mode: 'chunked' | 'single', r
   };
 }
 
-function summarize(b: TimedBuild) {
-  return { wallMs: b.wallMs, phases: b.phases, stats: b.stats, manifest: b.manifestDigest };
+function summarize(b: TimedBuild): BuildSummary {
+  return { wallMs: b.wallMs, load: b.load, phases: b.phases, stats: b.stats, manifest: b.manifestDigest };
 }
 
 async function fallback(t: TreeCtx, kit: BuildKitName, defs: string, frontend: string): Promise<FallbackResult> {
@@ -135,13 +140,49 @@ async function fallback(t: TreeCtx, kit: BuildKitName, defs: string, frontend: s
     file: join(defs, 'build.yaml'),
     frontend,
     buildArgs: { COMPOSE_FRONTEND_STATS: '1', SOURCE_DATE_EPOCH: String(epoch) },
-    ref: `${registry}/bench-slice-${nonce}/${t.info.name}-${kit}-fallback:cold`,
+    // Build only: the scan is what differs; export and push were measured above.
     timeoutMs: BUILD_TIMEOUT_MS,
   });
-  log(`${t.info.name} ${kit} fallback scan: cold ${(b.wallMs / 1000).toFixed(1)} s`);
+  log(`${t.info.name} ${kit} fallback scan: cold build-only ${(b.wallMs / 1000).toFixed(1)} s`);
   saveLog(`${t.info.name}-${kit}-fallback-cold`, b);
-  if (kit === 'docker') await dockerRmi([b.ref]);
   return { tree: t.info.name, kit, cold: summarize(b) };
+}
+
+/** One layer FileOp in isolation on the standalone buildkitd: what a copy with include patterns costs. */
+async function fileOpProbes(t: TreeCtx): Promise<ProbeResult[]> {
+  const files = regularFiles(t.rootfs);
+  const pick = (k: number) => Array.from({ length: k }, (_, i) => files[Math.floor((i * files.length) / k)]);
+  const epoch = 1_000_000_000 + (parseInt(nonce, 16) % 100_000_000) + 77;
+  const many: ProbeCase = { name: '64 ops × 1 include pattern, merged', ops: pick(64).map((f) => [f]), cacheable: true };
+  const cases: ProbeCase[] = [
+    { name: '1 op, no patterns (whole tree)', ops: [[]] },
+    { name: '1 op, 1 include pattern (1 file)', ops: [[files[0]]] },
+    { name: '1 op, 1000 include patterns (1000 files)', ops: [pick(1000)] },
+    many,
+    { ...many, name: '64 ops × 1 include pattern, merged, again (all cached: cache keys only)' },
+  ];
+  const out: ProbeResult[] = [];
+  for (const c of cases) {
+    // The second solve of `many` must hit the cache of the first: same definition, same epoch.
+    const r = await probe(t.contextDir, { ...c, name: c === cases[4] ? many.name : c.name }, epoch);
+    r.name = c.name;
+    log(`probe: ${c.name}: wall ${(r.wallMs / 1000).toFixed(1)} s, copies ${(r.copySumMs / 1000).toFixed(1)} s`);
+    out.push(r);
+  }
+  return out;
+}
+
+function regularFiles(root: string): string[] {
+  const out: string[] = [];
+  const walk = (rel: string) => {
+    for (const d of readdirSync(join(root, rel), { withFileTypes: true })) {
+      const p = rel ? `${rel}/${d.name}` : d.name;
+      if (d.isDirectory()) walk(p);
+      else if (d.isFile()) out.push(p);
+    }
+  };
+  walk('');
+  return out.sort();
 }
 
 async function machine(): Promise<BenchResult['machine']> {
@@ -168,7 +209,7 @@ async function main(): Promise<void> {
   rmSync(OUT_DIR, { recursive: true, force: true });
   mkdirSync(join(OUT_DIR, 'logs'), { recursive: true });
   const frontend = await frontendImage(FRONTEND_TAG);
-  const noexec = args['no-fallback'] ? undefined : await frontendImage(NOEXEC_TAG, 'bench/lib/no-exec-scan.ts');
+  const noexec = fallbackKits.length ? await frontendImage(NOEXEC_TAG, 'bench/lib/no-exec-scan.ts') : undefined;
   log(`frontend ${frontend}${noexec ? `, fallback-scan variant ${noexec}` : ''}`);
 
   const work = mkdtempSync(join(tmpdir(), 'cf-slice-'));
@@ -212,10 +253,12 @@ async function main(): Promise<void> {
           const modes = r % 2 === 1 ? (['chunked', 'single'] as const) : (['single', 'chunked'] as const);
           for (const mode of modes) pairs.push(await pair(t, kit, mode, r, defs, frontend));
         }
-        if (noexec) fallbacks.push(await fallback(t, kit, defs, noexec));
+        if (noexec && fallbackKits.includes(kit)) fallbacks.push(await fallback(t, kit, defs, noexec));
       }
     }
-    const result: BenchResult = { machine: await machine(), trees: ctxs.map((c) => c.info), pairs, fallbacks, totalS: Math.round((performance.now() - t0) / 1000) };
+    const synth = ctxs.find((c) => c.info.name === 'synthetic');
+    const probes = synth && kits.includes('standalone') && !args['no-probe'] ? await fileOpProbes(synth) : [];
+    const result: BenchResult = { machine: await machine(), trees: ctxs.map((c) => c.info), pairs, fallbacks, probes, totalS: Math.round((performance.now() - t0) / 1000) };
     const report = renderReport(result);
     writeFileSync(join(OUT_DIR, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
     writeFileSync(join(OUT_DIR, 'report.md'), report);

@@ -40,7 +40,7 @@ export function rpmEvr(debVersion: string): { epoch?: string; version: string; r
 
 /** A %files line for a literal path (quoted; `%` doubled). Undefined for names rpm cannot take. */
 export function filesLine(path: string, dir: boolean): string | undefined {
-  if (/["\\\n\r\t]/.test(path)) return undefined;
+  if (/["\n\r\t]/.test(path)) return undefined;
   const q = `"/${path.replace(/%/g, '%%')}"`;
   return dir ? `%dir ${q}` : q;
 }

@@ -1,4 +1,5 @@
 // Result types of bench/slice.ts and their Markdown rendering (medians over runs).
+import type { ProbeResult } from './fileop-probe.ts';
 import type { Phases } from './progress.ts';
 
 export interface TreeInfo {
@@ -11,9 +12,11 @@ export interface TreeInfo {
 
 export interface BuildSummary {
   wallMs: number;
+  /** 1-minute load average at the start and the end of the build. */
+  load: [number, number];
   phases: Phases;
   stats?: Record<string, number | boolean>;
-  manifest: string;
+  manifest?: string;
 }
 
 export interface PairResult {
@@ -53,6 +56,7 @@ export interface BenchResult {
   trees: TreeInfo[];
   pairs: PairResult[];
   fallbacks: FallbackResult[];
+  probes: ProbeResult[];
   totalS: number;
 }
 
@@ -94,7 +98,9 @@ export function renderReport(r: BenchResult): string {
   const runsOf = (g: { chunked: PairResult[] }) => g.chunked.length;
   L.push(`Measured ${m.date} on ${m.cpus} × ${m.cpuModel}, ${m.ramGiB} GiB RAM, disk \`${m.disk.replace(/\s+/g, ' ')}\`;`);
   L.push(`Docker Engine ${m.docker} (embedded BuildKit v0.13), ${m.buildx}, standalone buildkitd ${m.buildkitd} (${m.snapshotter} snapshotter), Node ${m.node}.`);
+  const loads = [...r.pairs.flatMap((p) => [p.cold, p.warm]), ...r.fallbacks.map((f) => f.cold)].flatMap((b) => b.load);
   L.push(`Command: \`${m.command}\` (total ${r.totalS} s). Cold = build cache pruned, fresh registry repository, layer contents unique to the run.`);
+  if (loads.length) L.push(`Load average (1 min) during the builds: ${Math.min(...loads)}–${Math.max(...loads)} on ${m.cpus} CPUs (other work on the machine slows every figure alike).`);
   L.push('');
   L.push('| tree | entries | file bytes | changed file (warm rebuild) |');
   L.push('| --- | ---: | ---: | --- |');
@@ -137,7 +143,7 @@ export function renderReport(r: BenchResult): string {
     statRow(g.tree, g.kit, 'exec (cold)', g.chunked.map((p) => p.cold));
     statRow(g.tree, g.kit, 'exec (warm)', g.chunked.map((p) => p.warm));
     const fb = r.fallbacks.filter((f) => f.tree === g.tree && f.kit === g.kit).map((f) => f.cold);
-    if (fb.length) statRow(g.tree, g.kit, 'ReadDir fallback (1 run)', fb);
+    if (fb.length) statRow(g.tree, g.kit, 'ReadDir fallback (build only, 1 run)', fb);
   }
   L.push('');
   L.push('**4. Where the time goes** (seconds, medians; from `--progress=plain`: BuildKit\'s per-vertex durations, wall-clock arrival of the lines for spans and gaps).');
@@ -152,8 +158,16 @@ export function renderReport(r: BenchResult): string {
       L.push(phaseRow(`${g.tree} ${g.kit} ${mode} warm`, g[mode].map((p) => p.warm)));
     }
     const fb = r.fallbacks.filter((f) => f.tree === g.tree && f.kit === g.kit).map((f) => f.cold);
-    if (fb.length) L.push(phaseRow(`${g.tree} ${g.kit} chunked cold, ReadDir scan`, fb));
+    if (fb.length) L.push(phaseRow(`${g.tree} ${g.kit} chunked cold build-only, ReadDir scan`, fb));
   }
   L.push('');
+  if (r.probes.length) {
+    L.push('**5. One layer FileOp in isolation** (synthetic tree, standalone buildkitd, raw LLB through `buildctl`; copy = BuildKit\'s duration of the copy vertices, summed; wall includes the context diff-transfer)');
+    L.push('');
+    L.push('| case | ops | patterns/op | copies: sum | slowest | cached | context | wall |');
+    L.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    for (const p of r.probes) L.push(`| ${p.name} | ${p.ops} | ${p.patternsPerOp} | ${sec(p.copySumMs)} | ${sec(p.copyMaxMs)} | ${p.cached} | ${sec(p.contextMs)} | ${sec(p.wallMs)} |`);
+    L.push('');
+  }
   return `${L.join('\n')}\n`;
 }

@@ -1,6 +1,8 @@
-// `docker buildx build --push` on either BuildKit with every progress line stamped on arrival, so a
-// build can be split into phases on the wall clock (test/harness/buildkit.ts only keeps the text).
+// `docker buildx build` (push, or cache-only) on either BuildKit with every progress line stamped on
+// arrival, so a build can be split into phases on the wall clock (test/harness/buildkit.ts keeps only
+// the text).
 import { spawn } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { bin, builders, toolEnv } from '../../test/harness/env.ts';
 import type { BuildKitName } from '../../test/harness/env.ts';
 import { getManifest } from '../../test/harness/registry.ts';
@@ -15,20 +17,25 @@ export interface TimedBuildOptions {
   /** Gateway frontend image (BUILDKIT_SYNTAX); absent = the Dockerfile frontend. */
   frontend?: string;
   buildArgs?: Record<string, string>;
-  ref: string;
+  /** Push here; absent = build only (`type=cacheonly`: layers built, nothing exported). */
+  ref?: string;
   timeoutMs: number;
 }
 
 export interface TimedBuild {
   wallMs: number;
-  ref: string;
-  manifestDigest: string;
+  /** 1-minute load average when the build started and when it ended (other work on the machine). */
+  load: [number, number];
+  ref?: string;
+  manifestDigest?: string;
   /** Compressed layer blobs of the pushed manifest, in order. */
   layers: { digest: string; size: number }[];
   progress: Progress;
   phases: Phases;
   stats?: Record<string, number | boolean>;
 }
+
+const round1 = (x: number) => Math.round(x * 10) / 10;
 
 function runTimed(args: string[], timeoutMs: number): Promise<{ wallMs: number; lines: TimedLine[] }> {
   const t0 = performance.now();
@@ -77,12 +84,15 @@ export async function timedBuild(o: TimedBuildOptions): Promise<TimedBuild> {
   const args = ['buildx', 'build', '--builder', builders[o.kit], '--progress=plain', '-f', o.file];
   if (o.frontend) args.push('--build-arg', `BUILDKIT_SYNTAX=${o.frontend}`);
   for (const [k, v] of Object.entries(o.buildArgs ?? {})) args.push('--build-arg', `${k}=${v}`);
-  args.push('--provenance=false', '--sbom=false', '--output', `type=image,name=${o.ref},push=true`, o.contextDir);
+  args.push('--provenance=false', '--sbom=false', '--output', o.ref ? `type=image,name=${o.ref},push=true` : 'type=cacheonly', o.contextDir);
+  const load0 = loadavg()[0];
   const { wallMs, lines } = await runTimed(args, o.timeoutMs);
+  const load: [number, number] = [round1(load0), round1(loadavg()[0])];
   const progress = parseProgress(lines);
-  const blobs = await layerBlobs(o.ref);
+  const blobs = o.ref ? await layerBlobs(o.ref) : { digest: undefined, layers: [] };
   return {
     wallMs,
+    load,
     ref: o.ref,
     manifestDigest: blobs.digest,
     layers: blobs.layers,

@@ -34,6 +34,9 @@ mount_chroot() {
   mount --bind /dev/pts "$W/dev/pts"; MOUNTED+=("$W/dev/pts")
   mkdir -p "$W/var/cache/apt/archives"
   mount --bind "$OUT/archives" "$W/var/cache/apt/archives"; MOUNTED+=("$W/var/cache/apt/archives")
+  # systemd-resolved makes etc/resolv.conf a link into /run: use the host's while apt runs
+  if [ -e "$W/etc/resolv.conf" ] || [ -L "$W/etc/resolv.conf" ]; then mv "$W/etc/resolv.conf" "$W/etc/resolv.conf.bench-saved"; fi
+  cp /etc/resolv.conf "$W/etc/resolv.conf"
   printf '#!/bin/sh\nexit 101\n' > "$W/usr/sbin/policy-rc.d"
   chmod 755 "$W/usr/sbin/policy-rc.d"
 }
@@ -42,6 +45,14 @@ umount_chroot() {
   for ((i = ${#MOUNTED[@]} - 1; i >= 0; i--)); do umount "${MOUNTED[i]}" || umount -l "${MOUNTED[i]}"; done
   MOUNTED=()
   rm -f "$W/usr/sbin/policy-rc.d"
+  # restore the image's own resolv.conf, unless a package replaced ours meanwhile
+  if [ -e "$W/etc/resolv.conf.bench-saved" ] || [ -L "$W/etc/resolv.conf.bench-saved" ]; then
+    if [ ! -L "$W/etc/resolv.conf" ] && cmp -s /etc/resolv.conf "$W/etc/resolv.conf"; then
+      rm -f "$W/etc/resolv.conf"; mv "$W/etc/resolv.conf.bench-saved" "$W/etc/resolv.conf"
+    else
+      rm -f "$W/etc/resolv.conf.bench-saved"
+    fi
+  fi
 }
 trap umount_chroot EXIT
 
@@ -121,7 +132,7 @@ v1() {
   debootstrap --variant=minbase --cache-dir="$OUT/debootstrap-cache" bookworm "$W" "$MIRROR" >&2
   sources bookworm "$MIRROR"
   mount_chroot
-  in_chroot "${APT[@]}" update
+  in_chroot "${APT[@]}" --error-on=any update
   in_chroot "${APT[@]}" install $(grep -v '^#' "$HERE/packages.txt")
   umount_chroot
 }
@@ -129,7 +140,7 @@ v1() {
 v2() {
   sources bookworm "$MIRROR" bookworm-updates "$MIRROR" bookworm-security "$SECURITY"
   mount_chroot
-  in_chroot "${APT[@]}" update
+  in_chroot "${APT[@]}" --error-on=any update
   in_chroot apt-mark hold linux-image-amd64 $(installed_kernels) >&2
   in_chroot "${APT[@]}" dist-upgrade
   umount_chroot
@@ -137,7 +148,7 @@ v2() {
 
 v3() {
   mount_chroot
-  in_chroot "${APT[@]}" update
+  in_chroot "${APT[@]}" --error-on=any update
   in_chroot apt-mark unhold linux-image-amd64 $(installed_kernels) >&2
   in_chroot "${APT[@]}" dist-upgrade
   purge_old_kernels
@@ -147,7 +158,7 @@ v3() {
 v4() {
   sources bookworm "$MIRROR" bookworm-updates "$MIRROR" bookworm-security "$SECURITY" bookworm-backports "$MIRROR"
   mount_chroot
-  in_chroot "${APT[@]}" update
+  in_chroot "${APT[@]}" --error-on=any update
   local sd
   sd=$(in_chroot dpkg-query -W -f='${binary:Package} ${source:Package} ${db:Status-Status}\n' |
     awk '$2 == "systemd" && $3 == "installed" { sub(/:.*/, "", $1); print $1 }' | sort)
@@ -159,7 +170,7 @@ v4() {
 v5() {
   sources trixie "$MIRROR" trixie-updates "$MIRROR" trixie-security "$SECURITY"
   mount_chroot
-  in_chroot "${APT[@]}" update
+  in_chroot "${APT[@]}" --error-on=any update
   in_chroot "${APT[@]}" full-upgrade
   in_chroot "${APT[@]}" autoremove --purge
   purge_old_kernels

@@ -10,13 +10,13 @@ import { MAX_LAYERS_LIMIT, packPlanner } from '../chunking/pack.ts';
 import { encodePlanLabel } from '../chunking/plan-label.ts';
 import type { LayerPlan, Planner, PreviousPlan } from '../chunking/types.ts';
 import { BOOTC_LABELS, buildImageConfig, PLAN_LABEL } from '../image/config.ts';
-import type { Compression } from '../oci/blobs.ts';
-import { hostArchitecture, writeLayers, writeManifest, type LayerSource } from '../oci/image.ts';
+import type { BlobStore, Compression } from '../oci/blobs.ts';
+import { hostArchitecture, writeLayers, writeManifest, type ImageOptions, type LayerSource, type WrittenImage } from '../oci/image.ts';
 import { ostreeConfig, ostreeLayers } from '../oci/ostree-image.ts';
 import { describeOutput, openOutput, parseOutputRef, type OutputRef } from '../oci/output.ts';
 import { plainLayer } from '../oci/plain-layer.ts';
 import { readPreviousPlan } from '../oci/previous.ts';
-import { commitTree, localRootMeta } from '../ostree/commit.ts';
+import { commitTree, localRootMeta, type CommitTreeResult, type MetaObject } from '../ostree/commit.ts';
 import { parseEd25519Keys, signedCommitmeta, type Ed25519Key } from '../ostree/sign.ts';
 import { LocalRootfs } from '../rootfs/local.ts';
 import { scanRootfs } from '../rootfs/scan.ts';
@@ -208,9 +208,11 @@ async function previousPlan(o: BuildChunkedOciOptions, log: (l: string) => void)
   if (out.transport === 'oci' && !(await stat(`${out.path}/index.json`).then(() => true, () => false))) return undefined;
   const ref = out.transport === 'oci' ? `oci:${out.path}${out.tag !== undefined ? `:${out.tag}` : ''}` : describeOutput(out);
   try {
-    return await readPreviousPlan(ref, { authfile: o.authfile }, '--output');
+    // Best effort: one attempt, and a missing image is the normal first-build case.
+    return await readPreviousPlan(ref, { authfile: o.authfile, retry: { attempts: 1 } }, '--output');
   } catch (err) {
-    log(`note: not reusing the layer plan of the image at the output: ${(err as Error).message}`);
+    const msg = (err as Error).message;
+    if (!/HTTP 404|MANIFEST_UNKNOWN|NAME_UNKNOWN/.test(msg)) log(`note: not reusing the layer plan of the image at the output: ${msg}`);
     return undefined;
   }
 }
@@ -230,7 +232,14 @@ export async function buildChunkedOci(o: BuildChunkedOciOptions, deps: CliDeps =
   const root = await localRootMeta(o.rootfs);
   const epoch = chooseEpoch(deps.env, root.mtime);
 
-  const target = await openOutput(o.output, { authfile: o.authfile, mtime: epoch, log });
+  const target = await openOutput(o.output, { authfile: o.authfile, mtime: epoch });
+  // Interrupted: remove what was written, then die of the same signal.
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  const onSignal = (sig: NodeJS.Signals) => {
+    for (const s of signals) process.off(s, onSignal);
+    void target.abort().finally(() => process.kill(process.pid, sig));
+  };
+  for (const s of signals) process.on(s, onSignal);
   try {
     const view = new LocalRootfs(o.rootfs);
     const scan = await scanRootfs(view, { concurrency: 16 });
@@ -244,37 +253,30 @@ export async function buildChunkedOci(o: BuildChunkedOciOptions, deps: CliDeps =
     log(`planned ${plan.layers.length} layers from ${comps.components.length} components${previous ? ' (keeping the previous plan where possible)' : ''} (${since()})`);
     const planLabel = encodePlanLabel(plan, componentFingerprints(entries, comps.components));
 
-    const imageOpts = {
+    const imageOpts: ImageOptions = {
       compression: o.compression,
       concurrency: o.jobs,
       onLayer: (i: number, b: { size: number; uncompressedSize: number }) =>
         log(`layer ${i}: ${b.uncompressedSize} bytes → ${b.size} (${since()})`),
     };
-    let written;
+    let written: WrittenImage;
     let commitChecksum: string | undefined;
     if (o.format === 'ostree') {
       const commit = await commitTree(view, entries, { root, timestamp: epoch, bootc: true });
       commitChecksum = commit.commit;
       log(`ostree commit ${commit.commit} (${commit.objects.size} objects, ${since()})`);
-      const commitBytes = (commit.objects.get(commit.commit) as { bytes: Uint8Array }).bytes;
-      const commitmeta = keys.length > 0 ? signedCommitmeta(commitBytes, keys) : undefined;
-      const { sources, history } = ostreeLayers({ view, commit, plan, formatVersion: o.formatVersion, commitmeta });
-      const layers = await writeLayers(target.store, sources, imageOpts);
-      const labels = { ...BOOTC_LABELS, ...o.labels, [PLAN_LABEL]: planLabel };
-      const config = ostreeConfig({
-        architecture: hostArchitecture(), os: 'linux', created: epoch, commit: commit.commit,
-        diffIds: layers.map((l) => l.diffId), history, labels,
-      });
-      const annotations = { ...(config.config as { Labels: Record<string, string> }).Labels };
-      delete annotations[PLAN_LABEL];
-      written = await writeManifest(target.store, layers, config, annotations);
+      written = await writeOstreeImage(o, target.store, { view, commit, plan, keys, epoch, planLabel }, imageOpts);
     } else {
       const byPath = new Map<string, FsEntry>(entries.map((e) => [e.path, e]));
       const sources: LayerSource[] = plan.layers.map((layer) => ({
         open: () => plainLayer({ view, entries: byPath, layer, mtime: epoch }), weight: layer.size,
       }));
       const layers = await writeLayers(target.store, sources, imageOpts);
-      written = await writeManifest(target.store, layers, plainConfig(plan, o.labels, planLabel, epoch, layers.map((l) => l.diffId)));
+      const config = buildImageConfig({
+        platform: { os: 'linux', architecture: hostArchitecture() }, overrides: {}, labels: o.labels, plan, planLabel, epoch,
+      });
+      config.rootfs.diff_ids = layers.map((l) => l.diffId);
+      written = await writeManifest(target.store, layers, config);
     }
     const destination = await target.commit(written);
     log(`wrote ${destination} (${written.layers.length} layers, ${since()})`);
@@ -282,21 +284,30 @@ export async function buildChunkedOci(o: BuildChunkedOciOptions, deps: CliDeps =
   } catch (err) {
     await target.abort();
     throw err;
+  } finally {
+    for (const s of signals) process.off(s, onSignal);
   }
 }
 
-/** The config the gateway frontend writes for a plain image, with diff_ids filled in. */
-function plainConfig(plan: LayerPlan, labels: Record<string, string>, planLabel: string, epoch: number, diffIds: string[]) {
-  const c = buildImageConfig({
-    platform: { os: 'linux', architecture: hostArchitecture() },
-    overrides: {},
-    labels,
-    plan,
-    planLabel,
-    epoch,
+/** Commit layer + chunk layers, then the config with the ostree labels and the manifest. */
+async function writeOstreeImage(
+  o: BuildChunkedOciOptions,
+  store: BlobStore,
+  x: { view: LocalRootfs; commit: CommitTreeResult; plan: LayerPlan; keys: Ed25519Key[]; epoch: number; planLabel: string },
+  imageOpts: ImageOptions,
+): Promise<WrittenImage> {
+  const commitBytes = (x.commit.objects.get(x.commit.commit) as MetaObject).bytes;
+  const commitmeta = x.keys.length > 0 ? signedCommitmeta(commitBytes, x.keys) : undefined;
+  const { sources, history } = ostreeLayers({ view: x.view, commit: x.commit, plan: x.plan, formatVersion: o.formatVersion, commitmeta });
+  const layers = await writeLayers(store, sources, imageOpts);
+  const config = ostreeConfig({
+    architecture: hostArchitecture(), os: 'linux', created: x.epoch, commit: x.commit.commit,
+    diffIds: layers.map((l) => l.diffId), history, labels: { ...BOOTC_LABELS, ...o.labels, [PLAN_LABEL]: x.planLabel },
   });
-  c.rootfs.diff_ids = diffIds;
-  return c as unknown as { architecture: string; os: string; [k: string]: unknown };
+  // Manifest annotations: the generated labels, without the (possibly large) plan.
+  const annotations = { ...config.config.Labels };
+  delete annotations[PLAN_LABEL];
+  return writeManifest(store, layers, config, annotations);
 }
 
 /** Entry point of the sub-command: exit status 0 ok, 1 failure, 2 usage error. */

@@ -7,8 +7,8 @@ import { build } from './build.ts';
 import { Gateway, GatewayError } from './gateway.ts';
 import { parseOptions, readEnvOptions } from './options.ts';
 
+// Unknown, not InvalidArgument: clients print a non-Unknown code's name before the message (twice, in buildx).
 const UNKNOWN = 2;
-const INVALID_ARGUMENT = 3;
 
 export async function runFrontend(): Promise<void> {
   silenceStdout();
@@ -26,7 +26,7 @@ export async function runFrontend(): Promise<void> {
       // A nested build's failure (a RUN in a Containerfile) goes back as BuildKit sent it, so the user
       // sees the failing step and its source lines exactly as with the Dockerfile frontend.
       if (err instanceof GatewayError && err.status) await gw.returnError(err.status.code, err.status.message, err.status.details);
-      else await gw.returnError(err instanceof BuildFileError ? INVALID_ARGUMENT : UNKNOWN, err.message, errorDetails(err));
+      else await gw.returnError(UNKNOWN, err.message, errorDetails(err));
     }
   } finally {
     gw.close();

@@ -40,10 +40,10 @@ export async function writeLayers(store: BlobStore, sources: LayerSource[], opts
   }, order);
 }
 
+/** The parts of an image config the manifest and index need to know. */
 export interface ConfigDocument {
   architecture: string;
   os: string;
-  [key: string]: unknown;
 }
 
 /** Writes the config and manifest blobs for layers already in the store. */

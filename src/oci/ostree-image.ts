@@ -80,8 +80,15 @@ export interface OstreeConfigInput {
   labels: Record<string, string>;
 }
 
+export interface OstreeConfigDocument extends ConfigDocument {
+  created: string;
+  config: { Labels: Record<string, string> };
+  rootfs: { type: 'layers'; diff_ids: string[] };
+  history: { created: string; created_by: string; comment?: string }[];
+}
+
 /** The config document; `ostree.final-diffid` names the last layer (layer 0 when there are no chunks). */
-export function ostreeConfig(c: OstreeConfigInput): ConfigDocument {
+export function ostreeConfig(c: OstreeConfigInput): OstreeConfigDocument {
   const final = c.diffIds[c.diffIds.length - 1];
   if (final === undefined) throw new Error('ostree image: no layers');
   if (c.diffIds.indexOf(final) !== c.diffIds.length - 1) {

@@ -3,7 +3,7 @@
 // or archive is built in a temp sibling and renamed into place; into an existing layout only new
 // blobs are added (removed again on failure) and index.json is replaced last, atomically; a push
 // builds the layout in a temp dir and the registry client PUTs the manifest last.
-import { mkdir, mkdtemp, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { RegistryClient } from '../registry/client.ts';
@@ -54,8 +54,6 @@ export interface OutputOptions {
   authfile?: string;
   /** mtime of oci-archive entries. */
   mtime: number;
-  /** Progress messages. */
-  log?: (line: string) => void;
 }
 
 /** Where blobs go while the image is written, and how it becomes visible. */
@@ -147,7 +145,6 @@ export async function openOutput(o: OutputRef, opts: OutputOptions, flag = '--ou
 }
 
 async function dockerOutput(ref: ImageReference, opts: OutputOptions): Promise<OutputTarget> {
-  await mkdir(tmpdir(), { recursive: true });
   const dir = await mkdtemp(join(tmpdir(), 'compose-frontend-push-'));
   const store = new BlobStore(dir);
   await store.init();
@@ -164,7 +161,7 @@ async function dockerOutput(ref: ImageReference, opts: OutputOptions): Promise<O
           layers: img.layers.map(blob),
           manifest: { bytes: img.manifest.bytes, mediaType: img.manifest.mediaType },
         });
-        return `docker://${res.reference}`;
+        return `docker://${formatReference(ref)}@${res.digest}`;
       } finally {
         await client.close();
         await rm(dir, { recursive: true, force: true });

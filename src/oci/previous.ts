@@ -7,6 +7,7 @@ import { OSTREE_COMPONENTS_ANNOTATION, previousFromChunkahHistory, previousFromO
 import type { PreviousPlan } from '../chunking/types.ts';
 import { PLAN_LABEL } from '../image/config.ts';
 import { RegistryClient } from '../registry/client.ts';
+import type { RetryPolicy } from '../registry/retry.ts';
 import { parseReference } from '../registry/ref.ts';
 import { readLayoutImage } from './layout.ts';
 
@@ -35,7 +36,9 @@ export function planOfImage(img: ImageView, where: string): PreviousPlan {
  * Reads the previous build named by `ref`: `oci:DIR[:TAG]`, a plain directory path, or
  * `docker://REF` (also a bare registry reference such as `quay.io/x/y:tag`).
  */
-export async function readPreviousPlan(ref: string, opts: { authfile?: string } = {}, flag = '--previous-build'): Promise<PreviousPlan> {
+export async function readPreviousPlan(
+  ref: string, opts: { authfile?: string; retry?: Partial<RetryPolicy> } = {}, flag = '--previous-build',
+): Promise<PreviousPlan> {
   const where = `${flag} '${ref}'`;
   let layoutDir: string | undefined;
   let tag: string | undefined;
@@ -64,7 +67,7 @@ export async function readPreviousPlan(ref: string, opts: { authfile?: string } 
   } catch (err) {
     throw new Error(`${where}: not an OCI layout directory, and ${(err as Error).message}`);
   }
-  const client = new RegistryClient({ authfile: opts.authfile });
+  const client = new RegistryClient({ authfile: opts.authfile, retry: opts.retry });
   try {
     const img = await client.getImage(parsed);
     const config = img.config.json as { config?: { Labels?: Record<string, string> }; history?: ImageView['history'] };

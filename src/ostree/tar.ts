@@ -8,7 +8,7 @@
 // RootfsView in ranges and re-hashed on the way, so a file that changed since the commit was
 // computed fails the export instead of producing an object whose name does not match its bytes.
 import type { RootfsView } from '../rootfs/types.ts';
-import { readContent, type CommitTreeResult, type ContentObject, type MetaObject } from './commit.ts';
+import { readContent, toCommitPath, type CommitTreeResult, type ContentObject, type MetaObject } from './commit.ts';
 import { be32, decode } from './gvariant.ts';
 import { compareNames, createContentHash, encodeXattrs, S_IFMT, type ObjectType } from './objects.ts';
 import {
@@ -147,7 +147,7 @@ export function chunkObjects(commit: CommitTreeResult, entryPaths: Iterable<stri
   for (const p of entryPaths) {
     const checksum = commit.files.get(p);
     if (checksum === undefined) continue;
-    const commitPath = commit.etcMoved && (p === 'etc' || p.startsWith('etc/')) ? `usr/${p}` : p;
+    const commitPath = toCommitPath(p, commit.etcMoved);
     const paths = byObject.get(checksum);
     if (paths === undefined) byObject.set(checksum, [commitPath]);
     else paths.push(commitPath);

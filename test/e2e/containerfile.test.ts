@@ -117,6 +117,22 @@ for (const kit of KITS) {
   });
 }
 
+describe('examples', () => {
+  test('examples/containerfile builds through its own # syntax= line', async () => {
+    const dir = join(work, 'example');
+    const { cpSync, readFileSync } = await import('node:fs');
+    cpSync(join(repoRoot, 'examples/containerfile'), dir, { recursive: true });
+    const text = readFileSync(join(dir, 'Containerfile'), 'utf8').replace(/^# syntax=.*$/m, `# syntax=${frontend}`);
+    writeFileSync(join(dir, 'Containerfile'), text);
+    const out = ref('example');
+    await buildOn('standalone', { contextDir: dir, filename: 'Containerfile', output: { type: 'push', ref: out } });
+    const img = await pullAndUnpack(out, mkdtempSync(join(work, 'ex-')));
+    assert.equal(readFileSync(join(img.rootfs, 'usr/lib/myapp/my-config.conf'), 'utf8'), 'setting=1\n');
+    assert.equal(img.config.config.Labels['containers.bootc'], '1');
+    assert.ok(img.layers.length > 4, `${img.layers.length} layers`);
+  });
+});
+
 describe('Containerfile build args of ours', () => {
   test('COMPOSE_MAX_LAYERS out of range is named', async () => {
     try {

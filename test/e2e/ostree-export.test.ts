@@ -301,6 +301,30 @@ describe('other readers', () => {
   });
 });
 
+describe('interrupted builds', () => {
+  test('SIGTERM while layers are written removes the temp layout and leaves no output', async () => {
+    const dir = join(work, 'interrupt');
+    await mkdir(join(dir, 'rootfs/usr'), { recursive: true });
+    const { randomBytes } = await import('node:crypto');
+    for (let i = 0; i < 4; i++) await writeFile(join(dir, `rootfs/usr/blob${i}`), randomBytes(48 << 20));
+    const { spawn } = await import('node:child_process');
+    const child = spawn(bin.node, [join(repoRoot, 'src/main.ts'), 'build-chunked-oci', '--bootc', '--rootfs', join(dir, 'rootfs'),
+      '--output', `oci:${join(dir, 'out.oci')}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, sig) => resolve(sig)));
+    await new Promise<void>((resolve) => child.stderr!.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (stderr.includes('ostree commit')) resolve();
+    }));
+    await new Promise((r) => setTimeout(r, 300));
+    const during = await readdir(dir);
+    child.kill('SIGTERM');
+    assert.equal(await exited, 'SIGTERM');
+    assert.ok(during.some((n) => n.includes('.tmp-')), `no temp layout while writing: ${during.join(' ')} / ${stderr}`);
+    assert.deepEqual(await readdir(dir), ['rootfs']);
+  });
+});
+
 describe('debootstrap rootfs', () => {
   test('round trip through the importer (format 2)', async (t) => {
     if (!existsSync(join(DEBOOTSTRAP_ROOTFS, 'usr/bin'))) return t.skip(`no rootfs at ${DEBOOTSTRAP_ROOTFS}`);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { buildctlBuild, buildOn, buildxBuild, pruneCache, type BuildResult } from '../harness/buildkit.ts';
 import { frontendImage, registry, type BuildKitName } from '../harness/env.ts';
-import { compareTrees, pullAndUnpack } from '../harness/image.ts';
+import { compareTrees, needlessLayers, pullAndUnpack } from '../harness/image.ts';
 import { RunError } from '../harness/run.ts';
 import { ensureServices } from '../harness/services.ts';
 import { makeRootfs, tarRootfs } from './rootfs-fixture.ts';
@@ -132,11 +132,42 @@ for (const kit of KITS) {
   });
 }
 
+describe('previous-build', () => {
+  test('an update keeps every layer whose files did not change; a missing previous image is only a warning', async () => {
+    const v1 = join(work, 'v1');
+    const v2 = join(work, 'v2');
+    makeRootfs(join(v1, 'rootfs'), { version: 1 });
+    makeRootfs(join(v2, 'rootfs'), { version: 2 });
+    const spec = (prev?: string) => `rootfs:\n  dir: rootfs\nmax-layers: 8\n${prev ? `previous-build: ${prev}\n` : ''}`;
+    writeFileSync(join(v1, 'build.yaml'), spec());
+    const a = ref('prev-a');
+    await buildOn('standalone', { frontendImage: frontend, contextDir: v1, filename: 'build.yaml', output: { type: 'push', ref: a } });
+    writeFileSync(join(v2, 'build.yaml'), spec(a));
+    const b = ref('prev-b');
+    await buildOn('standalone', { frontendImage: frontend, contextDir: v2, filename: 'build.yaml', output: { type: 'push', ref: b } });
+    const ia = await pullAndUnpack(a, mkdtempSync(join(work, 'pa-')));
+    const ib = await pullAndUnpack(b, mkdtempSync(join(work, 'pb-')));
+    const { changed, needless } = await needlessLayers(ia, ib);
+    assert.ok(changed >= 1 && changed < ib.layers.length, `${changed} of ${ib.layers.length} layers changed`);
+    assert.deepEqual(needless, []);
+
+    writeFileSync(join(v2, 'missing.yaml'), spec(`${registry}/e2e/never-built:1`));
+    const res = await buildxBuild({ builder: 'standalone', frontendImage: frontend, contextDir: v2, filename: 'missing.yaml', output: { type: 'push', ref: ref('prev-c') } });
+    assert.match(res.stderr, /previous build '127\.0\.0\.1:5000\/e2e\/never-built:1' cannot be read .*planning without it/);
+  });
+});
+
 describe('bad input', () => {
   const kit: BuildKitName = 'standalone';
   test('YAML problems name file, line and key', async () => {
     assert.match(await buildError(kit, 'rootfs: [\n'), /bad-\d+\.yaml:\d+: invalid YAML/);
     assert.match(await buildError(kit, '# syntax=x\nrootfs:\n  dri: rootfs\n'), /bad-\d+\.yaml:3: rootfs\.dri: unknown key/);
+    // The errdefs.Source detail: the client prints the file with the offending line marked.
+    writeFileSync(join(ctx, 'snippet.yaml'), '# syntax=x\nrootfs:\n  dri: rootfs\nmax-layers: 3\n');
+    const shown = await buildxBuild({ builder: 'standalone', frontendImage: frontend, contextDir: ctx, filename: 'snippet.yaml', output: { type: 'none' } })
+      .then(() => '', (e: Error) => e.message);
+    assert.match(shown, /snippet\.yaml:3\n-+\n\s+1 \|\s+# syntax=x\n\s+2 \|\s+rootfs:\n\s+3 \| >>>\s+dri: rootfs\n/);
+    assert.match(shown, /ERROR: failed to solve: snippet\.yaml:3: rootfs\.dri: unknown key/);
     assert.match(await buildError(kit, 'rootfs:\n  dir: rootfs\n  image: x\n'), /bad-\d+\.yaml:3: rootfs: exactly one of dir, image, context, containerfile is required; found dir and image/);
     assert.match(await buildError(kit, 'rootfs:\n  dir: rootfs\nmax-layers: 501\n'), /bad-\d+\.yaml:3: max-layers: must be <= 500/);
     assert.match(await buildError(kit, ''), /bad-\d+\.yaml: cannot tell what kind of build file this is: it is empty/);

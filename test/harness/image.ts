@@ -4,6 +4,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bin } from './env.ts';
 import { copyToOciLayout } from './registry.ts';
+import { compareTrees } from './tree.ts';
 import { run } from './run.ts';
 
 export { compareTrees, scanTree } from './tree.ts';
@@ -84,4 +85,29 @@ export async function pullAndUnpack(ref: string, workDir: string, rootless = fal
   const img = await readOciLayout(layoutDir, 'image');
   const rootfs = await unpack(layoutDir, 'image', join(workDir, 'bundle'), rootless);
   return { ...img, layoutDir, rootfs };
+}
+
+/** Paths (relative, no trailing '/') carried by one layer blob of a pulled image. */
+export async function layerPaths(img: PulledImage, digest: string): Promise<string[]> {
+  const blob = join(img.layoutDir, 'blobs', ...digest.split(':'));
+  const r = await run('tar', ['-tzf', blob]);
+  return r.stdout.split('\n').filter(Boolean).map((p) => p.replace(/\/$/, ''));
+}
+
+/**
+ * Layers of `after` absent from `before`, each checked to hold at least one path whose content or
+ * metadata differs between the two images: returns the offenders (layers that changed for nothing).
+ */
+export async function needlessLayers(before: PulledImage, after: PulledImage): Promise<{ changed: number; needless: string[] }> {
+  const old = new Set(before.layers.map((l) => l.digest));
+  const changed = after.layers.filter((l) => !old.has(l.digest));
+  const diff = await compareTrees(before.rootfs, after.rootfs);
+  const differing = diff.differences.map((d) => d.replace(/^[^/]*\//, '').split(/[: ]/)[0]);
+  const needless: string[] = [];
+  for (const l of changed) {
+    const paths = await layerPaths(after, l.digest);
+    const touches = paths.some((p) => differing.some((d) => d === p || d.startsWith(`${p}/`) || p.startsWith(`${d}/`)));
+    if (!touches) needless.push(`${l.digest}: ${paths.slice(0, 8).join(', ')}`);
+  }
+  return { changed: changed.length, needless };
 }

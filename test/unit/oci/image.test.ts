@@ -129,7 +129,8 @@ test('manifest and layout index: canonical bytes, tags kept or replaced', async 
   const store = new BlobStore(root);
   await store.init();
   const layers = await writeLayers(store, [{ open: () => chunks([Buffer.from('t')]), annotations: { 'ostree.components': 'x' } }], { compression: 'gzip', concurrency: 1 });
-  const img = await writeManifest(store, layers, { architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [layers[0]!.diffId] } }, { a: 'b' });
+  const config = { architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [layers[0]!.diffId] } };
+  const img = await writeManifest(store, layers, config, { a: 'b' });
   const m = JSON.parse(Buffer.from(img.manifest.bytes).toString());
   assert.equal(Buffer.from(img.manifest.bytes).toString(), canonicalJson(m));
   assert.equal(m.mediaType, 'application/vnd.oci.image.manifest.v1+json');
