@@ -27,6 +27,7 @@ import { countTree, debianRootfs, deepestFile } from './lib/rootfs.ts';
 import { generateTree } from './lib/synth-tree.ts';
 import { timedBuild, type TimedBuild } from './lib/timed-build.ts';
 import { probe, type ProbeCase, type ProbeResult } from './lib/fileop-probe.ts';
+import { planShape, type LayerShape } from './lib/plan-shape.ts';
 import { renderReport, type BenchResult, type BuildSummary, type FallbackResult, type PairResult, type TreeInfo } from './lib/slice-report.ts';
 
 const { values: args } = parseArgs({
@@ -77,11 +78,9 @@ interface TreeCtx {
 
 /** cold → change one file → warm, for one tree × kit × mode × run. */
 async function pair(t: TreeCtx, kit: BuildKitName, mode: 'chunked' | 'single', r: number, defs: string, frontend: string): Promise<PairResult> {
-  const epoch = 1_000_000_000 + (parseInt(nonce, 16) % 100_000_000) + r;
+  const epoch = epochOf(r);
   // Unique per bench run and run index: no earlier blob can be mounted or skipped.
-  const marker = join(t.rootfs, '.bench-run');
-  writeFileSync(marker, `${nonce} ${r}\n`);
-  utimesSync(marker, epoch, epoch);
+  writeMarker(t.rootfs, r);
   const repo = `${registry}/bench-slice-${nonce}/${t.info.name}-${kit}-${mode}-r${r}`;
   const build = (tag: string) =>
     timedBuild({
@@ -128,12 +127,26 @@ async function pair(t: TreeCtx, kit: BuildKitName, mode: 'chunked' | 'single', r
 }
 
 function summarize(b: TimedBuild): BuildSummary {
-  return { wallMs: b.wallMs, load: b.load, phases: b.phases, stats: b.stats, manifest: b.manifestDigest };
+  // Per-layer FileOp durations ("[layer i/n]" vertices; cached ones left out) for the cost model.
+  const layerMs: Record<number, number> = {};
+  for (const v of b.progress.vertices) {
+    const m = /^\[layer (\d+)\/\d+\]/.exec(v.name);
+    if (m && !v.cached) layerMs[Number(m[1])] = v.durMs;
+  }
+  return { wallMs: b.wallMs, load: b.load, phases: b.phases, stats: b.stats, manifest: b.manifestDigest, layerMs };
+}
+
+const epochOf = (r: number) => 1_000_000_000 + (parseInt(nonce, 16) % 100_000_000) + r;
+
+function writeMarker(rootfs: string, r: number): void {
+  const marker = join(rootfs, '.bench-run');
+  writeFileSync(marker, `${nonce} ${r}\n`);
+  utimesSync(marker, epochOf(r), epochOf(r));
 }
 
 async function fallback(t: TreeCtx, kit: BuildKitName, defs: string, frontend: string): Promise<FallbackResult> {
   await pruneCache(kit);
-  const epoch = 1_000_000_000 + (parseInt(nonce, 16) % 100_000_000) + 99;
+  const epoch = epochOf(99);
   const b = await timedBuild({
     kit,
     contextDir: t.contextDir,
@@ -151,8 +164,9 @@ async function fallback(t: TreeCtx, kit: BuildKitName, defs: string, frontend: s
 /** One layer FileOp in isolation on the standalone buildkitd: what a copy with include patterns costs. */
 async function fileOpProbes(t: TreeCtx): Promise<ProbeResult[]> {
   const files = regularFiles(t.rootfs);
-  const pick = (k: number) => Array.from({ length: k }, (_, i) => files[Math.floor((i * files.length) / k)]);
-  const epoch = 1_000_000_000 + (parseInt(nonce, 16) % 100_000_000) + 77;
+  // Offset by one so no probe op repeats the single-file case (it would be answered from the cache).
+  const pick = (k: number) => Array.from({ length: k }, (_, i) => files[Math.floor((i * files.length) / k) + 1]);
+  const epoch = epochOf(77);
   const many: ProbeCase = { name: '64 ops × 1 include pattern, merged', ops: pick(64).map((f) => [f]), cacheable: true };
   const cases: ProbeCase[] = [
     { name: '1 op, no patterns (whole tree)', ops: [[]] },
@@ -214,10 +228,13 @@ async function main(): Promise<void> {
 
   const work = mkdtempSync(join(tmpdir(), 'cf-slice-'));
   const cleanup = () => rmSync(work, { recursive: true, force: true });
-  process.once('SIGINT', () => {
-    cleanup();
-    process.exit(130);
-  });
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      log(`${sig}: removing ${work}`);
+      cleanup();
+      process.exit(130);
+    });
+  }
   try {
     const defs = join(work, 'defs');
     mkdirSync(defs);
@@ -239,7 +256,15 @@ async function main(): Promise<void> {
         generateTree(rootfs, { files });
       } else throw new Error(`--trees: unknown tree "${name}" (debian, synthetic)`);
       const counts = countTree(rootfs);
-      const info: TreeInfo = { name, entries: counts.entries, bytes: counts.bytes, changedFile: deepestFile(rootfs), source: name === 'debian' ? (args.rootfs ?? 'debootstrap --variant=minbase bookworm') : `generateTree(files=${files}, seed=0x5eed)` };
+      // The FileOps the frontend will emit for run 1, counted on the host copy (cost model, report §6).
+      writeMarker(rootfs, 1);
+      let shape: LayerShape[] | undefined;
+      try {
+        shape = await planShape(rootfs, epochOf(1));
+      } catch (e) {
+        log(`${name}: cannot replicate the layer plan on the host (${(e as Error).message}); no cost model`);
+      }
+      const info: TreeInfo = { name, entries: counts.entries, bytes: counts.bytes, changedFile: deepestFile(rootfs), source: name === 'debian' ? (args.rootfs ?? 'debootstrap --variant=minbase bookworm') : `generateTree(files=${files}, seed=0x5eed)`, shape };
       log(`${name}: ${info.entries} entries, ${(info.bytes / 2 ** 20).toFixed(0)} MiB, prepared in ${((performance.now() - tg) / 1000).toFixed(1)} s; changed file ${info.changedFile}`);
       ctxs.push({ info, contextDir, rootfs, runs: Number(name === 'debian' ? args.runs : args['synth-runs']) });
     }

@@ -277,7 +277,7 @@ function score(prev: LayerInfo[] | undefined, cur: LayerInfo[] | undefined, chan
     s.top.push({ name: l.name, gz: l.gz, changed: ch, unchangedRaw, raw, components: l.components.length });
   }
   s.top.sort((a, b) => b.gz - a.gz);
-  s.top = s.top.slice(0, 8);
+  s.top = s.top.slice(0, 40);
   return s;
 }
 

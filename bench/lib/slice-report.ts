@@ -1,5 +1,6 @@
 // Result types of bench/slice.ts and their Markdown rendering (medians over runs).
 import type { ProbeResult } from './fileop-probe.ts';
+import { linearFit, type LayerShape } from './plan-shape.ts';
 import type { Phases } from './progress.ts';
 
 export interface TreeInfo {
@@ -8,6 +9,8 @@ export interface TreeInfo {
   entries: number;
   bytes: number;
   changedFile: string;
+  /** The layer FileOps of run 1 as replicated on the host (bench/lib/plan-shape.ts). */
+  shape?: LayerShape[];
 }
 
 export interface BuildSummary {
@@ -17,6 +20,8 @@ export interface BuildSummary {
   phases: Phases;
   stats?: Record<string, number | boolean>;
   manifest?: string;
+  /** Layer index (1-based) → BuildKit's duration of its FileOp, ms (rebuilt layers only). */
+  layerMs?: Record<number, number>;
 }
 
 export interface PairResult {
@@ -161,12 +166,35 @@ export function renderReport(r: BenchResult): string {
     if (fb.length) L.push(phaseRow(`${g.tree} ${g.kit} chunked cold build-only, ReadDir scan`, fb));
   }
   L.push('');
+  const models = gs.flatMap((g) => {
+    const shape = r.trees.find((t) => t.name === g.tree)?.shape;
+    if (!shape?.length) return [];
+    const rows = shape.flatMap((l) => {
+      const ms = med(g.chunked, (p) => p.cold.layerMs?.[l.index]);
+      return ms === undefined ? [] : [{ l, ms }];
+    });
+    if (rows.length < 3) return [];
+    const fit = linearFit(rows.map((x) => x.l.actions), rows.map((x) => x.ms));
+    const fitInc = linearFit(rows.map((x) => x.l.includes + x.l.excludes), rows.map((x) => x.ms));
+    const actions = rows.reduce((n, x) => n + x.l.actions, 0);
+    const patterns = rows.reduce((n, x) => n + x.l.includes + x.l.excludes, 0);
+    const measured = rows.reduce((n, x) => n + x.ms, 0);
+    return [`| ${g.tree} | ${KIT[g.kit] ?? g.kit} | ${rows.length} | ${actions} | ${patterns} | ${Math.round(fit.a)} + ${fit.b.toFixed(1)}·actions (r² ${fit.r2.toFixed(2)}) | r² ${fitInc.r2.toFixed(2)} | ${sec(fit.a * rows.length)} | ${sec(fit.b * actions)} | ${sec(measured)} |`];
+  });
+  if (models.length) {
+    L.push('**6. What one layer FileOp costs** (cold chunked builds, median duration per layer vs the shape of its FileOp replicated on the host: copy actions = 1 selection copy + 1 re-stamp copy per parent-only directory; least-squares fit over the layers. On buildkitd the FileOps run in parallel, so their durations include waiting for the CPU.)');
+    L.push('');
+    L.push('| tree | BuildKit | layers | Σ copy actions | Σ patterns | ms per FileOp ≈ | fit on patterns instead | fixed part | action part | Σ measured |');
+    L.push('| --- | --- | ---: | ---: | ---: | --- | --- | ---: | ---: | ---: |');
+    L.push(...models);
+    L.push('');
+  }
   if (r.probes.length) {
     L.push('**5. One layer FileOp in isolation** (synthetic tree, standalone buildkitd, raw LLB through `buildctl`; copy = BuildKit\'s duration of the copy vertices, summed; wall includes the context diff-transfer)');
     L.push('');
-    L.push('| case | ops | patterns/op | copies: sum | slowest | cached | context | wall |');
-    L.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-    for (const p of r.probes) L.push(`| ${p.name} | ${p.ops} | ${p.patternsPerOp} | ${sec(p.copySumMs)} | ${sec(p.copyMaxMs)} | ${p.cached} | ${sec(p.contextMs)} | ${sec(p.wallMs)} |`);
+    L.push('| case | ops | patterns/op | copies: sum | slowest | cached | context | wall | wall − context |');
+    L.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    for (const p of r.probes) L.push(`| ${p.name} | ${p.ops} | ${p.patternsPerOp} | ${sec(p.copySumMs)} | ${sec(p.copyMaxMs)} | ${p.cached} | ${sec(p.contextMs)} | ${sec(p.wallMs)} | ${sec(p.wallMs - p.contextMs)} |`);
     L.push('');
   }
   return `${L.join('\n')}\n`;

@@ -4,6 +4,7 @@ import { Source } from '../gen/github.com/moby/buildkit/solver/errdefs/errdefs.t
 import { BuildFileError } from '../compose/errors.ts';
 import { bridgeStdio, silenceStdout } from './bridge.ts';
 import { build } from './build.ts';
+import { subrequest } from './subrequest.ts';
 import { Gateway, GatewayError } from './gateway.ts';
 import { parseOptions, readEnvOptions } from './options.ts';
 
@@ -18,8 +19,7 @@ export async function runFrontend(): Promise<void> {
     await gw.ping();
     try {
       const opts = parseOptions(readEnvOptions(process.env), process.env);
-      if (opts.requestId) throw new Error(`unsupported subrequest ${opts.requestId}`);
-      await gw.returnResult(await build(gw, opts));
+      await gw.returnResult(opts.requestId ? await subrequest(gw, opts, opts.requestId) : await build(gw, opts));
     } catch (e) {
       const err = e as Error;
       console.error(err.stack ?? err.message);

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { buildOn, buildxBuild } from '../harness/buildkit.ts';
-import { frontendImage, registry, type BuildKitName } from '../harness/env.ts';
+import { bin, frontendImage, registry, toolEnv, type BuildKitName } from '../harness/env.ts';
 import { compareTrees, pullAndUnpack } from '../harness/image.ts';
 import { RunError, run } from '../harness/run.ts';
 import { ensureServices } from '../harness/services.ts';
@@ -130,6 +130,21 @@ describe('examples', () => {
     assert.equal(readFileSync(join(img.rootfs, 'usr/lib/myapp/my-config.conf'), 'utf8'), 'setting=1\n');
     assert.equal(img.config.config.Labels['containers.bootc'], '1');
     assert.ok(img.layers.length > 4, `${img.layers.length} layers`);
+  });
+});
+
+describe('subrequests', () => {
+  test('targets of a Containerfile come from the Dockerfile frontend; a spec answers only describe', async () => {
+    const print = (file: string) => run(bin.docker, ['buildx', 'build', '--builder', 'cf-standalone', '--print', 'targets',
+      '--build-arg', `BUILDKIT_SYNTAX=${frontend}`, '-f', join(ctx, file), ctx], { env: toolEnv({ BUILDX_EXPERIMENTAL: '1' }), allowFailure: true });
+    const ok = await print('Stages.Containerfile');
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /^one\s*$/m);
+    assert.match(ok.stdout, /^two \(default\)\s*$/m);
+    writeFileSync(join(ctx, 'spec.yaml'), 'rootfs:\n  dir: .\n');
+    const bad = await print('spec.yaml');
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /unsupported subrequest frontend\.targets: spec\.yaml is not a Containerfile, and only frontend\.subrequests\.describe applies to it/);
   });
 });
 
