@@ -4,6 +4,9 @@
 // (pack.ts) replaces it when components are known.
 import { createHash } from 'node:crypto';
 import type { FsEntry } from '../rootfs/types.ts';
+import { compareTreeOrder as cmp, parentOf } from '../util/order.ts';
+
+export { cmp, parentOf };
 import type { LayerPlan, PlannedLayer, Planner } from './types.ts';
 
 /** Tar cost of an entry beyond its data: one 512-byte header (plus padding, ignored). */
@@ -72,24 +75,7 @@ export function leafEntries(entries: FsEntry[]): FsEntry[] {
   return entries.filter((e) => e.kind !== 'dir' || !parents.has(e.path));
 }
 
-export function parentOf(p: string): string {
-  const i = p.lastIndexOf('/');
-  return i < 0 ? '' : p.slice(0, i);
-}
 
-/**
- * Depth-first tree order (a directory's children right after it, names compared by code unit), the
- * order BuildKit writes tar entries in: 'a' < 'a/b' < 'a-c'.
- */
-export function cmp(a: string, b: string): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const x = a.charCodeAt(i);
-    const y = b.charCodeAt(i);
-    if (x !== y) return (x === 47 ? -1 : x) - (y === 47 ? -1 : y);
-  }
-  return a.length - b.length;
-}
 
 function pathHash(p: string): number {
   return createHash('sha256').update(p).digest().readUInt32BE(0);

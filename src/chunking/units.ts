@@ -22,9 +22,9 @@ export interface Unit {
   size: number;
 }
 
-export function byteCompare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
+import { compareBytewise as byteCompare } from '../util/order.ts';
+
+export { byteCompare };
 
 export function resolveUnits(entries: FsEntry[], components: Component[]): Unit[] {
   const sorted = [...entries].sort((a, b) => cmp(a.path, b.path));

@@ -2,7 +2,8 @@
 // the rootfs (one copy action, so hard links inside it survive), with a fixed timestamp so an unchanged
 // selection yields a byte-identical layer. Layers are merged with MergeOp when the daemon has it
 // enabled (each layer cached independently), else stacked as a chain of FileOps.
-import { leafEntries, parentOf } from '../chunking/simple.ts';
+import { leafEntries } from '../chunking/simple.ts';
+import { parentOf } from '../util/order.ts';
 import type { LayerPlan } from '../chunking/types.ts';
 import * as llb from '../llb/index.ts';
 import type { FsEntry } from '../rootfs/types.ts';

@@ -5,7 +5,7 @@
 //
 // Only leaves (files, symlinks, empty directories) are named: the copy recreates parent directories
 // with their source metadata wherever a layer needs them, so a directory's own layer does not matter.
-import { parentOf } from '../chunking/simple.ts';
+import { parentOf } from '../util/order.ts';
 import type { FsEntry } from '../rootfs/types.ts';
 
 export interface Selection {

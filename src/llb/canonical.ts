@@ -11,9 +11,9 @@ export function digestOf(bytes: Uint8Array): string {
 }
 
 /** Go's strings.Compare: byte-wise UTF-8 order (JS `<` compares UTF-16 units). */
-export function compareBytes(a: string, b: string): number {
-  return a === b ? 0 : Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
-}
+import { compareBytewise as compareBytes } from '../util/order.ts';
+
+export { compareBytes };
 
 // JS objects enumerate array-index-like keys ("0", "42") first in numeric order,
 // whatever the insertion order; such keys would break the sorted encoding.

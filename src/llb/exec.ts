@@ -1,6 +1,7 @@
 // ExecOp options and their normalization into the mount table Go's client
 // builds: non-secret mounts sorted by dest (root "/" first), secrets after;
 // outputs numbered 0.. over writable bind mounts in that order.
+import { compareBytewise } from '../util/order.ts';
 import { LlbError } from './errors.ts';
 import type { State } from './state.ts';
 
@@ -90,9 +91,6 @@ function cleanAbs(p: string, what: string): string {
   return '/' + parts.join('/');
 }
 
-function byteCompare(a: string, b: string): number {
-  return a === b ? 0 : Buffer.compare(Buffer.from(a), Buffer.from(b));
-}
 
 /** Validates `opts` and lays out the mounts; `root` is the state run() was called on. */
 export function normalizeRun(root: State, opts: RunOptions): NormalRun {
@@ -168,7 +166,7 @@ export function normalizeRun(root: State, opts: RunOptions): NormalRun {
         throw new LlbError(`${mw}: unknown mount type ${JSON.stringify((m as { type: unknown }).type)}`);
     }
   }
-  plain.sort((a, b) => byteCompare(a.dest, b.dest));
+  plain.sort((a, b) => compareBytewise(a.dest, b.dest));
   let next = 0;
   const mounts: NormalMount[] = plain.map(({ wantsOutput, ...m }) =>
     ({ ...m, output: wantsOutput ? next++ : -1 }) as NormalMount);

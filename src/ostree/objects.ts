@@ -1,6 +1,7 @@
 // OSTree object encodings and checksums (spec §1.3–1.7): content object headers, dirmeta,
 // dirtree, commit and detached commit metadata. ostree's own integers (uid, gid, mode, rdev,
 // timestamp) are big-endian in the bytes; GVariant framing is little-endian.
+import { compareBytewise } from '../util/order.ts';
 import { createHash, type Hash } from 'node:crypto';
 import { be32, be64, encode, type GValue, type Variant } from './gvariant.ts';
 
@@ -38,24 +39,8 @@ export function checksumBytes(hex: string): Uint8Array {
   return Uint8Array.from(Buffer.from(hex, 'hex'));
 }
 
-/**
- * Compares like C strcmp on the UTF-8 bytes (what ostree uses for names and xattrs), without
- * encoding: UTF-8 byte order is code point order, and UTF-16 code unit order only differs from it
- * where a surrogate meets U+E000..U+FFFF, so surrogates are lifted above the BMP.
- */
-export function compareNames(a: string, b: string): number {
-  if (a === b) return 0;
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    let x = a.charCodeAt(i);
-    let y = b.charCodeAt(i);
-    if (x === y) continue;
-    if (x >= 0xd800 && x <= 0xdfff) x += 0x10000;
-    if (y >= 0xd800 && y <= 0xdfff) y += 0x10000;
-    return x < y ? -1 : 1;
-  }
-  return a.length < b.length ? -1 : 1;
-}
+/** ostree sorts names and xattrs like C strcmp on the UTF-8 bytes. */
+export const compareNames = compareBytewise;
 
 /**
  * Converts extended attributes to ostree's canonical list: names NUL-terminated, sorted by

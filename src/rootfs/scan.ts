@@ -1,4 +1,5 @@
 // Walks a RootfsView into a flat, sorted entry list (the input of component detection and planning).
+import { compareBytewise } from '../util/order.ts';
 import type { FsEntry, RootfsView } from './types.ts';
 import type { HardLinkKeys } from './local.ts';
 
@@ -15,24 +16,7 @@ export interface ScanResult {
   warnings: string[];
 }
 
-/**
- * Orders strings by their UTF-8 bytes (= code point order). Plain `<` compares UTF-16 code units,
- * which differs only when a surrogate meets a code unit in U+E000..U+FFFF.
- */
-export function compareBytewise(a: string, b: string): number {
-  if (a === b) return 0;
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    let x = a.charCodeAt(i);
-    let y = b.charCodeAt(i);
-    if (x === y) continue;
-    // Lift surrogates above the rest of the BMP so that they sort as the 4-byte sequences they are.
-    if (x >= 0xd800 && x <= 0xdfff) x += 0x10000;
-    if (y >= 0xd800 && y <= 0xdfff) y += 0x10000;
-    return x < y ? -1 : 1;
-  }
-  return a.length < b.length ? -1 : 1;
-}
+export { compareBytewise } from '../util/order.ts';
 
 function hasLinkKeys(view: RootfsView): view is RootfsView & HardLinkKeys {
   return typeof (view as Partial<HardLinkKeys>).linkKey === 'function';

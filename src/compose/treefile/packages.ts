@@ -22,6 +22,6 @@ export function splitPackageEntry(entry: string): string[] {
 }
 
 /** Byte-wise (UTF-8) ordering, as Rust's BTreeSet<String> sorts. */
-export function compareBytes(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
-}
+import { compareBytewise as compareBytes } from '../../util/order.ts';
+
+export { compareBytes };
