@@ -32,7 +32,8 @@ if [ ! -f /var/lib/apt/.cf-updated ]; then apt-get update -qq; touch /var/lib/ap
 need_trixie=()
 # docker-cli: the 26.1 client matching the engine (a newer CLI elsewhere on PATH may shadow it; the
 # harness calls /usr/bin/docker explicitly). ostree: reads back OSTree commits inside images.
-for p in docker.io docker-cli docker-buildx skopeo umoci ostree; do dpkg -s "$p" >/dev/null 2>&1 || need_trixie+=("$p"); done
+# libostree-dev: builds the ostree-ext importer (crates.io) that checks build-chunked-oci output.
+for p in docker.io docker-cli docker-buildx skopeo umoci ostree libostree-dev; do dpkg -s "$p" >/dev/null 2>&1 || need_trixie+=("$p"); done
 if [ ${#need_trixie[@]} -gt 0 ]; then
   log "installing from trixie: ${need_trixie[*]}"
   apt-get install -y -qq -t trixie --no-install-recommends "${need_trixie[@]}" >/dev/null
@@ -41,7 +42,7 @@ need=()
 # debootstrap: Debian images for tests and the demo; rpm/createrepo-c/busybox-static: test RPMs and repos;
 # apache2-utils/openssl: registry auth tests; python3-gi: GVariant checked against GLib; dpkg-dev: changelogs.
 for p in docker-registry runc jq curl rsync attr xz-utils zstd ca-certificates debootstrap rpm createrepo-c \
-  busybox-static apache2-utils openssl python3-gi gir1.2-glib-2.0 dpkg-dev; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
+  busybox-static apache2-utils openssl python3-gi gir1.2-glib-2.0 dpkg-dev pkg-config; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
 if [ ${#need[@]} -gt 0 ]; then
   log "installing: ${need[*]}"
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
