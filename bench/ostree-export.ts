@@ -5,10 +5,10 @@
 // peak is the larger of the two. Then the peak RSS of ours alone on a tree twice as big.
 //
 //   node bench/ostree-export.ts [--files 40000] [--median-bytes 6656] [--big-files 80000]
-//     [--runs 3] [--max-layers 64] [--debian] [--no-big] [--no-ostree] [--jobs N] [--json FILE]
+//     [--runs 3] [--max-layers 64] [--trees synth,debian] [--no-big] [--no-ostree] [--jobs N] [--json FILE]
 //
 // Trees: deterministic synthetic trees (bench/lib/synth-tree.ts: log-normal sizes, symlinks, hard
-// links) made once under .cache/bench/ostree-export/; --debian adds the debootstrap tree. The
+// links) made once under .cache/bench/ostree-export/, and (`--trees …,debian`) the debootstrap tree. The
 // exporter wrapper is built by `scripts/ostree-ext-check.sh --encapsulate`. Prints a Markdown
 // section (docs/benchmarks.md "build-chunked-oci" holds one). Not part of npm test.
 import { execFileSync } from 'node:child_process';
@@ -29,7 +29,7 @@ const { values: args } = parseArgs({
     runs: { type: 'string', default: '3' },
     'max-layers': { type: 'string', default: '64' },
     jobs: { type: 'string' },
-    debian: { type: 'boolean', default: false },
+    trees: { type: 'string', default: 'synth' },
     'no-big': { type: 'boolean', default: false },
     'no-ostree': { type: 'boolean', default: false },
     json: { type: 'string' },
@@ -144,8 +144,12 @@ async function main(): Promise<void> {
   const sample = () => loads.push(Number(loadavg()[0]!.toFixed(2)));
   const encap = args['no-ostree'] ? '' : (await run('bash', [join(repoRoot, 'scripts/ostree-ext-check.sh'), '--encapsulate'], { timeoutMs: 60 * 60_000 })).stdout.trim().split('\n').pop()!;
 
-  const trees = [synthTree(Number(args.files), Number(args['median-bytes']))];
-  if (args.debian) trees.push({ path: await debianRootfs(join(repoRoot, '.cache/bench'), log), name: 'debian' });
+  const trees: { path: string; name: string }[] = [];
+  for (const name of args.trees!.split(',')) {
+    if (name === 'synth') trees.push(synthTree(Number(args.files), Number(args['median-bytes'])));
+    else if (name === 'debian') trees.push({ path: await debianRootfs(WORK, log), name: 'debian' }); // a private copy: other benches edit theirs
+    else throw new Error(`--trees: unknown tree '${name}' (want synth or debian)`);
+  }
   const results: TreeResult[] = [];
   for (const t of trees) {
     const c = countTree(t.path);
@@ -179,10 +183,12 @@ async function main(): Promise<void> {
   rmSync(join(WORK, 'repo'), { recursive: true, force: true });
 
   const L: string[] = [];
-  const versions = (cmd: string, a: string[]) => execFileSync(cmd, a, { encoding: 'utf8' }).split('\n')[0]!.trim();
+  const ostreeVersion = execFileSync('ostree', ['--version'], { encoding: 'utf8' }).match(/Version: '([^']+)'/)?.[1] ?? '?';
+  const systemZlib = execFileSync('dpkg-query', ['-W', '-f', '${Version}', 'zlib1g'], { encoding: 'utf8' });
+  const rustc = execFileSync('rustc', ['--version'], { encoding: 'utf8' }).trim();
   L.push(`Measured ${new Date().toISOString().slice(0, 10)} on ${cpus().length} × ${cpus()[0]!.model}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM;`);
-  L.push(`Node ${versions(NODE, ['--version'])}, ${versions('ostree', ['--version']).replace(/^libostree:\s*/, '')}` +
-    ` (${execFileSync('ostree', ['--version'], { encoding: 'utf8' }).match(/Version: '([^']+)'/)?.[1] ?? '?'}), ostree-ext 0.15.3.`);
+  L.push(`ours: Node ${process.version} (bundled zlib ${process.versions.zlib}), --jobs ${args.jobs ?? 'default (CPUs)'}; ` +
+    `ostree: libostree ${ostreeVersion} CLI, ostree-ext 0.15.3 (${rustc}, opt-level 3, system zlib ${systemZlib}).`);
   L.push(`Load average (1 min) at the start of each run: ${Math.min(...loads)}–${Math.max(...loads)} on ${cpus().length} CPUs.`);
   L.push('');
   L.push('| tree | tool | wall (median; runs) | CPU (median) | peak RSS (max) | layers | compressed |');

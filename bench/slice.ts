@@ -2,8 +2,8 @@
 // and pushed through the same BuildKit, on a real Debian rootfs and a synthetic 100k-file tree, on
 // Docker 26.1's embedded BuildKit (layers as a FileOp chain) and the standalone buildkitd (MergeOp).
 //
-//   node bench/slice.ts [--files N] [--rootfs DIR] [--runs N] [--synth-runs N]
-//                       [--kits docker,standalone] [--trees debian,synthetic]
+//   node bench/slice.ts [--files N] [--links clustered|scattered] [--rootfs DIR] [--runs N]
+//                       [--synth-runs N] [--kits docker,standalone] [--trees debian,synthetic]
 //                       [--fallback-kits standalone|none] [--no-probe]
 //
 // For each tree × BuildKit × run × {chunked, single}: prune the build cache, cold build + push to a
@@ -33,6 +33,7 @@ import { renderReport, type BenchResult, type BuildSummary, type FallbackResult,
 const { values: args } = parseArgs({
   options: {
     files: { type: 'string', default: '100000' },
+    links: { type: 'string', default: 'clustered' },
     rootfs: { type: 'string' },
     runs: { type: 'string', default: '3' },
     'synth-runs': { type: 'string', default: '1' },
@@ -199,7 +200,7 @@ function regularFiles(root: string): string[] {
   return out.sort();
 }
 
-async function machine(): Promise<BenchResult['machine']> {
+async function machine(frontend: string): Promise<BenchResult['machine']> {
   const sh = async (cmd: string, a: string[]) => (await run(cmd, a, { env: toolEnv(), allowFailure: true })).stdout.trim();
   const facts = serviceFacts();
   return {
@@ -213,6 +214,8 @@ async function machine(): Promise<BenchResult['machine']> {
     buildkitd: facts.buildkitVersion,
     snapshotter: facts.buildkitSnapshotter,
     node: process.version,
+    commit: `${await sh('git', ['-C', repoRoot, 'rev-parse', '--short', 'HEAD'])}${(await sh('git', ['-C', repoRoot, 'status', '--porcelain', '--', 'src'])) ? ' + uncommitted src changes' : ''}`,
+    frontend,
     command: `node bench/slice.ts ${process.argv.slice(2).join(' ')}`.trim(),
   };
 }
@@ -253,7 +256,8 @@ async function main(): Promise<void> {
         await run('find', [join(rootfs, 'dev'), '-mindepth', '1', '-delete'], { allowFailure: true });
       } else if (name === 'synthetic') {
         mkdirSync(rootfs);
-        generateTree(rootfs, { files });
+        if (args.links !== 'clustered' && args.links !== 'scattered') throw new Error(`--links: "${args.links}" is not clustered or scattered`);
+        generateTree(rootfs, { files, links: args.links });
       } else throw new Error(`--trees: unknown tree "${name}" (debian, synthetic)`);
       const counts = countTree(rootfs);
       // The FileOps the frontend will emit for run 1, counted on the host copy (cost model, report §6).
@@ -264,7 +268,7 @@ async function main(): Promise<void> {
       } catch (e) {
         log(`${name}: cannot replicate the layer plan on the host (${(e as Error).message}); no cost model`);
       }
-      const info: TreeInfo = { name, entries: counts.entries, bytes: counts.bytes, changedFile: deepestFile(rootfs), source: name === 'debian' ? (args.rootfs ?? 'debootstrap --variant=minbase bookworm') : `generateTree(files=${files}, seed=0x5eed)`, shape };
+      const info: TreeInfo = { name, entries: counts.entries, bytes: counts.bytes, changedFile: deepestFile(rootfs), source: name === 'debian' ? (args.rootfs ?? 'debootstrap --variant=minbase bookworm') : `generateTree(files=${files}, links=${args.links}, seed=0x5eed)`, shape };
       log(`${name}: ${info.entries} entries, ${(info.bytes / 2 ** 20).toFixed(0)} MiB, prepared in ${((performance.now() - tg) / 1000).toFixed(1)} s; changed file ${info.changedFile}`);
       ctxs.push({ info, contextDir, rootfs, runs: Number(name === 'debian' ? args.runs : args['synth-runs']) });
     }
@@ -283,7 +287,7 @@ async function main(): Promise<void> {
     }
     const synth = ctxs.find((c) => c.info.name === 'synthetic');
     const probes = synth && kits.includes('standalone') && !args['no-probe'] ? await fileOpProbes(synth) : [];
-    const result: BenchResult = { machine: await machine(), trees: ctxs.map((c) => c.info), pairs, fallbacks, probes, totalS: Math.round((performance.now() - t0) / 1000) };
+    const result: BenchResult = { machine: await machine(frontend), trees: ctxs.map((c) => c.info), pairs, fallbacks, probes, totalS: Math.round((performance.now() - t0) / 1000) };
     const report = renderReport(result);
     writeFileSync(join(OUT_DIR, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
     writeFileSync(join(OUT_DIR, 'report.md'), report);

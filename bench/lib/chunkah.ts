@@ -2,8 +2,8 @@
 // reads back the layers of the OCI layout it writes. chunkah has no notion of a previous image: its
 // layer stability comes from hash binning alone, so each version is chunked on its own.
 import { spawn } from 'node:child_process';
-import { readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 
 export interface ChunkahLayer {
   /** sha256 of the uncompressed layer blob (chunkah writes uncompressed layers by default), hex. */
@@ -32,13 +32,14 @@ async function run(bin: string, args: string[], env: NodeJS.ProcessEnv): Promise
   });
 }
 
-export async function chunkahVersion(bin: string): Promise<string> {
-  const { stdout } = await run(bin, ['--version'], process.env);
-  return stdout.trim();
+/** chunkah has no --version; the bench names the source commit it was built from (CHUNKAH_REF). */
+export function chunkahVersion(): string {
+  return process.env.CHUNKAH_REF ?? 'version unknown (set CHUNKAH_REF)';
 }
 
 export async function runChunkah(bin: string, rootfs: string, out: string, o: { maxLayers: number; epoch: number; threads: number }): Promise<ChunkahRun> {
   await rm(out, { recursive: true, force: true });
+  await mkdir(dirname(out), { recursive: true });
   const t0 = performance.now();
   await run(bin, [
     'build', '--rootfs', rootfs, '--output', `oci:${out}`, '--max-layers', String(o.maxLayers),
@@ -54,5 +55,5 @@ export async function runChunkah(bin: string, rootfs: string, out: string, o: { 
     blob: blob(l.digest),
     components: (l.annotations?.['org.chunkah.component'] ?? '').split(' ').filter((s) => s !== ''),
   }));
-  return { layers, seconds, version: await chunkahVersion(bin) };
+  return { layers, seconds, version: chunkahVersion() };
 }

@@ -56,6 +56,9 @@ export interface BenchResult {
     buildkitd: string;
     snapshotter: string;
     node: string;
+    /** git HEAD of the repo (and whether src/ had uncommitted changes) the frontend was built from. */
+    commit: string;
+    frontend: string;
     command: string;
   };
   trees: TreeInfo[];
@@ -166,6 +169,14 @@ export function renderReport(r: BenchResult): string {
     if (fb.length) L.push(phaseRow(`${g.tree} ${g.kit} chunked cold build-only, ReadDir scan`, fb));
   }
   L.push('');
+  if (r.probes.length) {
+    L.push('**5. One layer FileOp in isolation** (synthetic tree, standalone buildkitd, raw LLB through `buildctl`; copy = BuildKit\'s duration of the copy vertices, summed; wall includes the context diff-transfer)');
+    L.push('');
+    L.push('| case | ops | patterns/op | copies: sum | slowest | cached | context | wall | wall − context |');
+    L.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    for (const p of r.probes) L.push(`| ${p.name} | ${p.ops} | ${p.patternsPerOp} | ${sec(p.copySumMs)} | ${sec(p.copyMaxMs)} | ${p.cached} | ${sec(p.contextMs)} | ${sec(p.wallMs)} | ${sec(p.wallMs - p.contextMs)} |`);
+    L.push('');
+  }
   const models = gs.flatMap((g) => {
     const shape = r.trees.find((t) => t.name === g.tree)?.shape;
     if (!shape?.length) return [];
@@ -187,14 +198,6 @@ export function renderReport(r: BenchResult): string {
     L.push('| tree | BuildKit | layers | Σ copy actions | Σ patterns | ms per FileOp ≈ | fit on patterns instead | fixed part | action part | Σ measured |');
     L.push('| --- | --- | ---: | ---: | ---: | --- | --- | ---: | ---: | ---: |');
     L.push(...models);
-    L.push('');
-  }
-  if (r.probes.length) {
-    L.push('**5. One layer FileOp in isolation** (synthetic tree, standalone buildkitd, raw LLB through `buildctl`; copy = BuildKit\'s duration of the copy vertices, summed; wall includes the context diff-transfer)');
-    L.push('');
-    L.push('| case | ops | patterns/op | copies: sum | slowest | cached | context | wall | wall − context |');
-    L.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-    for (const p of r.probes) L.push(`| ${p.name} | ${p.ops} | ${p.patternsPerOp} | ${sec(p.copySumMs)} | ${sec(p.copyMaxMs)} | ${p.cached} | ${sec(p.contextMs)} | ${sec(p.wallMs)} | ${sec(p.wallMs - p.contextMs)} |`);
     L.push('');
   }
   return `${L.join('\n')}\n`;

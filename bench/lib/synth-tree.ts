@@ -1,7 +1,8 @@
 // Deterministic synthetic root filesystem for benchmarks: N leaf entries (regular files, symlinks,
 // extra hard-link names) spread over ~N/20 directories shaped like a random recursive tree (depth
 // ~ln(dirs), like a distro's /usr), log-normal file sizes, text-and-binary-like content that gzip
-// compresses about 2-3x, fixed mtimes. Same (files, seed) → same tree, byte for byte.
+// compresses about 2x, 5% symlinks, 3% extra hard-link names, fixed mtimes. Same options → same tree,
+// byte for byte.
 import { closeSync, linkSync, lutimesSync, mkdirSync, openSync, symlinkSync, utimesSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -13,6 +14,12 @@ export interface SynthOptions {
   medianBytes?: number;
   /** Sigma of ln(size); default 1.75 (mean ≈ 4.6 × median). */
   sigma?: number;
+  /**
+   * Where extra hard-link names go. 'clustered' (default, like real distros: pyc optimisation levels,
+   * git-core, zoneinfo mirrors): 70% next to the file, 30% in a sibling directory. 'scattered': any
+   * directory of the tree (a stress case: every stray name costs the layer selections patterns).
+   */
+  links?: 'clustered' | 'scattered';
 }
 
 export interface SynthSummary {
@@ -100,6 +107,11 @@ export function generateTree(root: string, o: SynthOptions): SynthSummary {
     depthOf.set(d, depthOf.get(parent)! + 1);
   }
   for (const d of dirs) mkdirSync(join(root, d), { recursive: true, mode: 0o755 });
+  const subdirs = new Map<string, string[]>();
+  for (const d of dirs) {
+    const parent = d.includes('/') ? d.slice(0, d.lastIndexOf('/')) : '';
+    subdirs.set(parent, [...(subdirs.get(parent) ?? []), d]);
+  }
 
   // Files per directory: log-normal weights (a few huge directories, many small ones).
   const cum: number[] = [];
@@ -148,9 +160,17 @@ export function generateTree(root: string, o: SynthOptions): SynthSummary {
       symlinks.push(path);
       s.symlinks++;
     } else {
-      // Extra name for an existing file, in any directory (what the exec scan must pair up).
+      // Extra name for an existing file (what the exec scan must pair up).
       const target = regular[Math.floor(rnd() * regular.length)];
-      linkSync(join(root, target), join(root, path));
+      const u = rnd();
+      let at = path;
+      if ((o.links ?? 'clustered') === 'clustered') {
+        const tdir = target.slice(0, target.lastIndexOf('/'));
+        const siblings = subdirs.get(tdir.includes('/') ? tdir.slice(0, tdir.lastIndexOf('/')) : '') ?? [tdir];
+        const where = u < 0.7 ? tdir : siblings[Math.floor(((u - 0.7) / 0.3) * siblings.length)];
+        at = `${where}/${path.slice(path.lastIndexOf('/') + 1)}`;
+      }
+      linkSync(join(root, target), join(root, at));
       linked.add(target);
       s.hardlinks++;
     }

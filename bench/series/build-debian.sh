@@ -1,12 +1,14 @@
 #!/bin/bash
-# Builds the Debian release series of the update-size benchmark (bench/update-size.ts): five
+# Builds the Debian release series of the update-size benchmark (bench/update-size.ts): seven
 # successive root filesystems made from real Debian packages, each an update of the one before.
 #
 #   v1  debootstrap --variant=minbase bookworm + packages.txt (systemd, one kernel, ~300 packages)
 #   v2  + bookworm-updates and bookworm-security, kernel HELD   (userland-only update)
 #   v3  + the kernel update from bookworm-security              (old kernel purged: one kernel)
 #   v4  + bookworm-backports kernel and systemd
-#   v5  dist-upgrade to trixie (+ trixie-updates, trixie-security), autoremove
+#   v5  dist-upgrade to trixie (main only), autoremove
+#   v6  + trixie-updates and trixie-security, kernel HELD          (userland-only update)
+#   v7  + the kernel update from trixie-security
 #
 # Usage (root; needs debootstrap, rsync, chroot, mount):
 #   bench/series/build-debian.sh [OUT]        OUT defaults to .cache/bench/series
@@ -168,7 +170,7 @@ v4() {
 }
 
 v5() {
-  sources trixie "$MIRROR" trixie-updates "$MIRROR" trixie-security "$SECURITY"
+  sources trixie "$MIRROR"
   mount_chroot
   in_chroot "${APT[@]}" --error-on=any update
   in_chroot "${APT[@]}" full-upgrade
@@ -181,9 +183,29 @@ v5() {
   umount_chroot
 }
 
+v6() {
+  sources trixie "$MIRROR" trixie-updates "$MIRROR" trixie-security "$SECURITY"
+  mount_chroot
+  in_chroot "${APT[@]}" --error-on=any update
+  in_chroot apt-mark hold linux-image-amd64 $(installed_kernels) >&2
+  in_chroot "${APT[@]}" dist-upgrade
+  umount_chroot
+}
+
+v7() {
+  mount_chroot
+  in_chroot "${APT[@]}" --error-on=any update
+  in_chroot apt-mark unhold linux-image-amd64 $(installed_kernels) >&2
+  in_chroot "${APT[@]}" dist-upgrade
+  purge_old_kernels
+  umount_chroot
+}
+
 step 1 "debootstrap --variant=minbase bookworm + bench/series/packages.txt" v1
 step 2 "+ bookworm-updates, bookworm-security; kernel held (userland-only update)" v2
 step 3 "+ kernel update from bookworm-security (old kernel purged)" v3
 step 4 "+ bookworm-backports kernel and systemd" v4
-step 5 "dist-upgrade to trixie (+ trixie-updates, trixie-security), autoremove --purge" v5
+step 5 "dist-upgrade to trixie (main only), autoremove --purge" v5
+step 6 "+ trixie-updates, trixie-security; kernel held (userland-only update)" v6
+step 7 "+ kernel update from trixie-security (old kernel purged)" v7
 log "series complete in $OUT"

@@ -1,7 +1,8 @@
 // Turns a scanned root filesystem into an OSTree commit (spec §5, `generate_commit_from_rootfs`
 // of rpm-ostree build-chunked-oci): content objects, dirmeta/dirtree per directory, the commit.
-// File contents are hashed through view.readFile in ranges and never kept; only object headers,
-// dirtree/dirmeta bytes and the path → checksum map stay in memory.
+// File contents are hashed chunk by chunk (through one reused buffer per worker on a local
+// directory) and never kept; only object headers, dirtree/dirmeta bytes and the path → checksum
+// map stay in memory.
 //
 // Ownership and modes are kept as found (build-chunked-oci commits with no modifier flags into a
 // bare-user repo, which is checksum-identical to `ostree commit --tree=dir=` into archive or
@@ -9,6 +10,7 @@
 // SELinux relabeling from the rootfs policy (build-chunked-oci relabels when the rootfs carries
 // an enabled policy); callers with such a rootfs must supply `security.selinux` in the xattrs.
 import { lstat } from 'node:fs/promises';
+import type { SequentialReads } from '../rootfs/local.ts';
 import type { EntryKind, FsEntry, RootfsView } from '../rootfs/types.ts';
 import {
   commitObject,
@@ -99,7 +101,7 @@ export interface CommitTreeResult {
   etcMoved: boolean;
 }
 
-const DEFAULT_CHUNK = 4 << 20;
+export const DEFAULT_CHUNK = 4 << 20;
 const SPECIAL: Partial<Record<EntryKind, string>> = {
   chardev: 'a character device', blockdev: 'a block device', fifo: 'a FIFO', socket: 'a socket',
 };
@@ -116,11 +118,37 @@ export async function localRootMeta(dir: string): Promise<RootMeta & { mtime: nu
   return { uid: st.uid, gid: st.gid, mode: st.mode & 0o7777, mtime: Math.floor(st.mtimeMs / 1000) };
 }
 
-/** Streams a regular file's contents in ranges, failing if it no longer has `size` bytes. */
+function sequential(view: RootfsView): view is RootfsView & SequentialReads {
+  return typeof (view as Partial<SequentialReads>).openFile === 'function';
+}
+
+/**
+ * Streams a regular file's contents, failing if it no longer has `size` bytes. Views with
+ * sequential reads (a local directory) are read with one open per file; when `buffer` is given
+ * they fill it for every chunk, so a chunk is valid only until the next one is requested (no
+ * allocation per file). Other views are read through readFile, in ranges of `chunkSize`.
+ */
 export async function* readContent(
-  view: RootfsView, path: string, size: number, chunkSize = DEFAULT_CHUNK,
+  view: RootfsView, path: string, size: number, chunkSize = DEFAULT_CHUNK, buffer?: Uint8Array,
 ): AsyncGenerator<Uint8Array> {
   const changed = () => new Error(`${view.description}: '/${path}' changed while being read (expected ${size} bytes)`);
+  if (sequential(view)) {
+    const f = await view.openFile(path);
+    try {
+      if (f.size !== size) throw changed();
+      for (let done = 0; done < size;) {
+        const want = Math.min(size - done, buffer?.length ?? chunkSize);
+        const target = buffer === undefined ? Buffer.allocUnsafe(want) : buffer.subarray(0, want);
+        const n = await f.read(target);
+        if (n === 0) throw changed();
+        done += n;
+        yield n === want ? target : target.subarray(0, n);
+      }
+    } finally {
+      await f.close();
+    }
+    return;
+  }
   if (size <= chunkSize) {
     const b = await view.readFile(path);
     if (b.length !== size) throw changed();
@@ -250,10 +278,18 @@ export async function commitTree(view: RootfsView, entries: FsEntry[], opts: Com
     todo.push(node);
   }
   const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK;
+  // One read buffer per worker, reused for every file it hashes (hashing consumes each chunk at once).
+  const buffers: (Uint8Array | undefined)[] = [];
+  const reuse = sequential(view);
   await runPool(todo, Math.max(1, opts.concurrency ?? 4), async (node) => {
-    const h = createContentHash(node.header);
-    for await (const chunk of readContent(view, node.entry.path, node.entry.size, chunkSize)) h.update(chunk);
-    node.checksum = h.digest('hex');
+    const buf = buffers.length > 0 ? buffers.pop() : reuse ? Buffer.allocUnsafeSlow(chunkSize) : undefined;
+    try {
+      const h = createContentHash(node.header);
+      for await (const chunk of readContent(view, node.entry.path, node.entry.size, chunkSize, buf)) h.update(chunk);
+      node.checksum = h.digest('hex');
+    } finally {
+      buffers.push(buf);
+    }
   });
   for (const node of fileNodes) {
     if (node.checksum === undefined) node.checksum = byGroup.get(node.entry.linkGroup!)!.checksum;

@@ -8,7 +8,7 @@
 // RootfsView in ranges and re-hashed on the way, so a file that changed since the commit was
 // computed fails the export instead of producing an object whose name does not match its bytes.
 import type { RootfsView } from '../rootfs/types.ts';
-import { readContent, toCommitPath, type CommitTreeResult, type ContentObject, type MetaObject } from './commit.ts';
+import { DEFAULT_CHUNK, readContent, toCommitPath, type CommitTreeResult, type ContentObject, type MetaObject } from './commit.ts';
 import { be32, decode } from './gvariant.ts';
 import { compareNames, createContentHash, encodeXattrs, S_IFMT, type ObjectType } from './objects.ts';
 import {
@@ -215,6 +215,8 @@ class LayerWriter {
   readonly #wroteContent = new Set<string>();
   readonly #wroteDirtree = new Set<string>();
   readonly #wroteDirmeta = new Set<string>();
+  /** Read buffer reused for every object of the layer (coalesce copies each piece out of it). */
+  #buf: Uint8Array | undefined;
 
   constructor(x: OstreeExportInput, index: CommitIndex) {
     this.#x = x;
@@ -320,7 +322,8 @@ class LayerWriter {
     h.setChecksum();
     yield h.bytes.slice();
     const hash = createContentHash(obj.header);
-    for await (const b of readContent(this.#x.view, obj.source, obj.size, this.#x.chunkSize)) {
+    this.#buf ??= Buffer.allocUnsafeSlow(this.#x.chunkSize ?? DEFAULT_CHUNK);
+    for await (const b of readContent(this.#x.view, obj.source, obj.size, this.#x.chunkSize, this.#buf)) {
       hash.update(b);
       yield b;
     }
@@ -379,26 +382,24 @@ export async function* chunkLayer(x: OstreeExportInput, objects: ChunkObject[], 
   })());
 }
 
-/** Merges small pieces into blocks of ~256 KiB (one header is 512 bytes); passes large ones through. */
+/**
+ * Copies the pieces of a stream into fresh blocks of `target` bytes (the last one shorter): a tar
+ * header is 512 bytes, and the sources above reuse their read buffer once the next piece is asked for.
+ */
 export async function* coalesce(src: AsyncIterable<Uint8Array>, target = 256 * 1024): AsyncGenerator<Uint8Array> {
-  let buf = Buffer.allocUnsafe(target);
+  let buf = Buffer.allocUnsafeSlow(target);
   let len = 0;
   for await (const b of src) {
-    if (b.length === 0) continue;
-    if (len + b.length <= target) {
-      buf.set(b, len);
-      len += b.length;
-      continue;
-    }
-    if (len > 0) {
-      yield buf.subarray(0, len);
-      buf = Buffer.allocUnsafe(target);
-      len = 0;
-    }
-    if (b.length >= target / 2) yield b;
-    else {
-      buf.set(b, 0);
-      len = b.length;
+    for (let off = 0; off < b.length;) {
+      const n = Math.min(b.length - off, target - len);
+      buf.set(n === b.length ? b : b.subarray(off, off + n), len);
+      len += n;
+      off += n;
+      if (len === target) {
+        yield buf;
+        buf = Buffer.allocUnsafeSlow(target);
+        len = 0;
+      }
     }
   }
   if (len > 0) yield buf.subarray(0, len);
