@@ -5,6 +5,7 @@
 //   node bench/slice.ts [--files N] [--links clustered|scattered] [--rootfs DIR] [--runs N]
 //                       [--synth-runs N] [--kits docker,standalone] [--trees debian,synthetic]
 //                       [--fallback-kits standalone|none] [--no-probe]
+//   node bench/slice.ts --render .cache/bench/slice-latest/result.json   (report of an earlier run)
 //
 // For each tree × BuildKit × run × {chunked, single}: prune the build cache, cold build + push to a
 // fresh repository, append to one file deep in the tree, warm build + push, undo the change. Every
@@ -15,7 +16,7 @@
 // "Vertical slice" holds one); writes it, the JSON and every build's progress log to
 // .cache/bench/slice-latest/. Needs `scripts/services.sh start` (started if down). Not part of npm test.
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -41,6 +42,7 @@ const { values: args } = parseArgs({
     trees: { type: 'string', default: 'debian,synthetic' },
     'fallback-kits': { type: 'string', default: 'standalone' },
     'no-probe': { type: 'boolean', default: false },
+    render: { type: 'string' },
   },
 });
 
@@ -208,7 +210,7 @@ async function machine(frontend: string): Promise<BenchResult['machine']> {
     cpus: availableParallelism(),
     cpuModel: (await sh('sh', ['-c', "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"])).trim(),
     ramGiB: Math.round(totalmem() / 2 ** 30),
-    disk: await sh('sh', ['-c', `df -h --output=source,fstype,size,avail ${tmpdir()} | tail -1; lsblk -dno NAME,ROTA,SIZE | grep -v zram`]),
+    disk: (await sh('sh', ['-c', `df -h --output=source,fstype,size,avail ${tmpdir()} | tail -1 | awk '{print $1" "$2", "$3" ("$4" free)"}'; lsblk -dno NAME,ROTA | awk '$1 !~ /^zram/ {print $1 " rotational=" $2}'`])).replace(/\n/g, '; '),
     docker: facts.dockerVersion,
     buildx: await sh(bin.docker, ['buildx', 'version']),
     buildkitd: facts.buildkitVersion,
@@ -228,6 +230,8 @@ async function main(): Promise<void> {
   const frontend = await frontendImage(FRONTEND_TAG);
   const noexec = fallbackKits.length ? await frontendImage(NOEXEC_TAG, 'bench/lib/no-exec-scan.ts') : undefined;
   log(`frontend ${frontend}${noexec ? `, fallback-scan variant ${noexec}` : ''}`);
+  // Before the builds: the commit the frontend image was just built from.
+  const machineInfo = await machine(frontend);
 
   const work = mkdtempSync(join(tmpdir(), 'cf-slice-'));
   const cleanup = () => rmSync(work, { recursive: true, force: true });
@@ -268,7 +272,13 @@ async function main(): Promise<void> {
       } catch (e) {
         log(`${name}: cannot replicate the layer plan on the host (${(e as Error).message}); no cost model`);
       }
-      const info: TreeInfo = { name, entries: counts.entries, bytes: counts.bytes, changedFile: deepestFile(rootfs), source: name === 'debian' ? (args.rootfs ?? 'debootstrap --variant=minbase bookworm') : `generateTree(files=${files}, links=${args.links}, seed=0x5eed)`, shape };
+      // The exec scan's own work without BuildKit around it: the same CLI on the host copy.
+      const th = performance.now();
+      await run(bin.node, [join(repoRoot, 'src/main.ts'), 'scan-rootfs', rootfs, join(contextDir, 'listing.json.gz')]);
+      const hostScanMs = Math.round(performance.now() - th);
+      rmSync(join(contextDir, 'listing.json.gz'));
+      const info: TreeInfo = {
+        hostScanMs, name, entries: counts.entries, bytes: counts.bytes, changedFile: deepestFile(rootfs), source: name === 'debian' ? (args.rootfs ?? 'debootstrap --variant=minbase bookworm') : `generateTree(files=${files}, links=${args.links}, seed=0x5eed)`, shape };
       log(`${name}: ${info.entries} entries, ${(info.bytes / 2 ** 20).toFixed(0)} MiB, prepared in ${((performance.now() - tg) / 1000).toFixed(1)} s; changed file ${info.changedFile}`);
       ctxs.push({ info, contextDir, rootfs, runs: Number(name === 'debian' ? args.runs : args['synth-runs']) });
     }
@@ -287,7 +297,7 @@ async function main(): Promise<void> {
     }
     const synth = ctxs.find((c) => c.info.name === 'synthetic');
     const probes = synth && kits.includes('standalone') && !args['no-probe'] ? await fileOpProbes(synth) : [];
-    const result: BenchResult = { machine: await machine(frontend), trees: ctxs.map((c) => c.info), pairs, fallbacks, probes, totalS: Math.round((performance.now() - t0) / 1000) };
+    const result: BenchResult = { machine: machineInfo, trees: ctxs.map((c) => c.info), pairs, fallbacks, probes, totalS: Math.round((performance.now() - t0) / 1000) };
     const report = renderReport(result);
     writeFileSync(join(OUT_DIR, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
     writeFileSync(join(OUT_DIR, 'report.md'), report);
@@ -298,4 +308,5 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+if (args.render) process.stdout.write(renderReport(JSON.parse(readFileSync(args.render, 'utf8')) as BenchResult));
+else await main();

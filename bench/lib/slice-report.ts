@@ -9,6 +9,8 @@ export interface TreeInfo {
   entries: number;
   bytes: number;
   changedFile: string;
+  /** `scan-rootfs` (what the exec scan runs) on the host copy, node start included, ms. */
+  hostScanMs?: number;
   /** The layer FileOps of run 1 as replicated on the host (bench/lib/plan-shape.ts). */
   shape?: LayerShape[];
 }
@@ -107,6 +109,7 @@ export function renderReport(r: BenchResult): string {
   L.push(`Measured ${m.date} on ${m.cpus} × ${m.cpuModel}, ${m.ramGiB} GiB RAM, disk \`${m.disk.replace(/\s+/g, ' ')}\`;`);
   L.push(`Docker Engine ${m.docker} (embedded BuildKit v0.13), ${m.buildx}, standalone buildkitd ${m.buildkitd} (${m.snapshotter} snapshotter), Node ${m.node}.`);
   const loads = [...r.pairs.flatMap((p) => [p.cold, p.warm]), ...r.fallbacks.map((f) => f.cold)].flatMap((b) => b.load);
+  L.push(`Frontend image built from commit ${m.commit}: \`${m.frontend}\`.`);
   L.push(`Command: \`${m.command}\` (total ${r.totalS} s). Cold = build cache pruned, fresh registry repository, layer contents unique to the run.`);
   if (loads.length) L.push(`Load average (1 min) during the builds: ${Math.min(...loads)}–${Math.max(...loads)} on ${m.cpus} CPUs (other work on the machine slows every figure alike).`);
   L.push('');
@@ -153,6 +156,8 @@ export function renderReport(r: BenchResult): string {
     const fb = r.fallbacks.filter((f) => f.tree === g.tree && f.kit === g.kit).map((f) => f.cold);
     if (fb.length) statRow(g.tree, g.kit, 'ReadDir fallback (build only, 1 run)', fb);
   }
+  const host = r.trees.filter((t) => t.hostScanMs !== undefined).map((t) => `${t.name} ${t.hostScanMs} ms`);
+  if (host.length) L.push(`\nThe same \`scan-rootfs\` on the host copy (node start, walk, components, gzip; no BuildKit): ${host.join(', ')}. The rest of "scan ms" is the ExecOp (container start, mounts) and reading the listing back through the gateway.`);
   L.push('');
   L.push('**4. Where the time goes** (seconds, medians; from `--progress=plain`: BuildKit\'s per-vertex durations, wall-clock arrival of the lines for spans and gaps).');
   L.push('frontend img = pulling our image; context = upload of the build context; scan = exec-scan vertex; gap = scan end → first layer copy (planning, LLB, Solve);');
