@@ -41,6 +41,7 @@ import { scanRootfs } from '../src/rootfs/scan.ts';
 import type { FsEntry } from '../src/rootfs/types.ts';
 import { runChunkah, type ChunkahRun } from './lib/chunkah.ts';
 import { entryLine, gzipFileSize, hashFile, layerKey, mapLimit, measureLayer, type LayerBytes } from './lib/layer-bytes.ts';
+import { refreshAfterMassChange } from './lib/proposals.ts';
 import { listTar } from './lib/tar-list.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -79,21 +80,28 @@ interface Variant {
   tuning: PackTuning;
   /** 'epoch': the frontend's layerTimes; 'zero': layers without package times get file time 0. */
   untimed: 'epoch' | 'zero';
+  module?: string;
+  /** bench/lib/proposals.ts refreshAfterMassChange, when set. */
+  refreshBelow?: number;
   planner: Planner;
 }
-function variant(name: string, json: string): Variant {
-  const raw = JSON.parse(json) as Partial<PackTuning> & { untimedLayers?: string };
-  const { untimedLayers = 'epoch', ...t } = raw;
+async function variant(name: string, json: string): Promise<Variant> {
+  const raw = JSON.parse(json) as Partial<PackTuning> & { untimedLayers?: string; module?: string; refreshBelow?: number };
+  const { untimedLayers = 'epoch', module, refreshBelow, ...t } = raw;
   if (untimedLayers !== 'epoch' && untimedLayers !== 'zero') throw new Error(`--variant ${name}: untimedLayers must be "epoch" or "zero", got ${JSON.stringify(untimedLayers)}`);
-  for (const k of Object.keys(t)) if (!(k in DEFAULT_TUNING)) throw new Error(`--variant ${name}: unknown tuning field '${k}' (known: ${Object.keys(DEFAULT_TUNING).join(', ')})`);
-  const tuning = { ...DEFAULT_TUNING, ...t };
-  return { name, tuning, untimed: untimedLayers, planner: makePackPlanner(tuning) };
+  // "module": a patched copy of src/chunking/pack.ts kept outside the repo (evaluating a proposal).
+  const make = module ? ((await import(module)) as { makePackPlanner: typeof makePackPlanner }).makePackPlanner : makePackPlanner;
+  const tuning = { ...DEFAULT_TUNING, ...t } as PackTuning;
+  if (!module) for (const k of Object.keys(t)) if (!(k in DEFAULT_TUNING)) throw new Error(`--variant ${name}: unknown tuning field '${k}' (known: ${Object.keys(DEFAULT_TUNING).join(', ')})`);
+  const planner = refreshBelow === undefined ? make(tuning) : refreshAfterMassChange(make(tuning), refreshBelow);
+  return { name, tuning, untimed: untimedLayers, module, refreshBelow, planner };
 }
-const variants: Variant[] = [variant('ours', '{}'), ...opt.variant.map((v) => {
+const variants: Variant[] = [await variant('ours', '{}')];
+for (const v of opt.variant) {
   const eq = v.indexOf('=');
   if (eq <= 0) throw new Error(`--variant: expected NAME=JSON, got '${v}'`);
-  return variant(v.slice(0, eq), v.slice(eq + 1));
-})];
+  variants.push(await variant(v.slice(0, eq), v.slice(eq + 1)));
+}
 
 const versions = opt.versions?.split(',') ?? readdirSync(opt.series).filter((d) => /^v\d+$/.test(d) && existsSync(join(opt.series, d, '.done'))).sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)));
 const flavors = opt.flavors.split(',') as ('deb' | 'rpm')[];
@@ -428,6 +436,8 @@ function describeVariant(v: Variant): string {
   const diff = Object.fromEntries(Object.entries(v.tuning).filter(([k, x]) => JSON.stringify(x) !== JSON.stringify((DEFAULT_TUNING as unknown as Record<string, unknown>)[k])));
   const parts = [Object.keys(diff).length ? `tuning ${JSON.stringify(diff)}` : 'DEFAULT_TUNING'];
   parts.push(v.untimed === 'zero' ? 'layers without package times get file time 0' : "the frontend's layerTimes");
+  if (v.refreshBelow !== undefined) parts.push(`fresh plan when clean previous layers hold < ${v.refreshBelow * 100} % of the bytes (bench/lib/proposals.ts)`);
+  if (v.module) parts.push(`planner from ${v.module}`);
   return `\`${v.name}\`: ${parts.join('; ')}`;
 }
 
@@ -462,24 +472,29 @@ function report(pairs: PairResult[], vinfo: Map<string, VersionData[]>, runtimeS
     const ps = pairs.filter((p) => p.flavor === flavor);
     if (!ps.length) continue;
     out.push(`## ${flavor === 'deb' ? 'Debian rootfs (dpkg components)' : 'RPM rootfs (rpmdb components)'}`, '');
-    out.push('Download = gzip MiB of the layers whose digest the client lacks; reused = layers of the new image it already has.', '');
-    const cols = STRATEGIES.filter((s) => ps[0].scores[s]);
+    const cols = STRATEGIES.filter((c) => ps[0].scores[c]);
     const multi = cols.filter((c) => c !== 'single');
-    out.push(`| pair | changed comps | floor files | floor comps | ${cols.join(' | ')} | ${multi.map((c) => `${c} reused`).join(' | ')} |`);
-    out.push(`| --- | ---: | ---: | ---: | ${cols.map(() => '---:').join(' | ')} | ${multi.map(() => '---:').join(' | ')} |`);
-    for (const p of ps) {
-      out.push(`| ${p.from}→${p.to} | ${p.changedComponents.length} | ${mib(p.floorFiles)} | ${mib(p.floorComponents)} | ${cols.map((c) => mib(p.scores[c].download)).join(' | ')} | ${multi.map((c) => `${p.scores[c].reused}/${p.scores[c].layers}`).join(' | ')} |`);
-    }
     const sum = (f: (p: PairResult) => number) => ps.reduce((a, p) => a + f(p), 0);
     const fc = sum((p) => p.floorComponents);
-    out.push(`| **sum** |  | ${mib(sum((p) => p.floorFiles))} | ${mib(fc)} | ${cols.map((c) => mib(sum((p) => p.scores[c].download))).join(' | ')} | ${multi.map((c) => pct(sum((p) => p.scores[c].reused), sum((p) => p.scores[c].layers))).join(' | ')} |`);
+    const head = `| ${ps.map((p) => `${p.from}→${p.to}`).join(' | ')} |`;
+    const rule = `| ${ps.map(() => '---:').join(' | ')} |`;
+    out.push('Download: gzip MiB of the layers whose digest the client does not have yet.', '');
+    out.push(`| strategy ${head} Σ |`, `| --- ${rule} ---: |`);
+    out.push(`| (components changed) | ${ps.map((p) => p.changedComponents.length).join(' | ')} |  |`);
+    out.push(`| floor: changed files | ${ps.map((p) => mib(p.floorFiles)).join(' | ')} | ${mib(sum((p) => p.floorFiles))} |`);
+    out.push(`| floor: changed components | ${ps.map((p) => mib(p.floorComponents)).join(' | ')} | ${mib(fc)} |`);
+    for (const c of cols) out.push(`| ${c} | ${ps.map((p) => mib(p.scores[c].download)).join(' | ')} | ${mib(sum((p) => p.scores[c].download))} |`);
     out.push('');
-    out.push('Download ÷ component floor per pair; over the series as Σ download ÷ Σ floor and as the mean of the per-pair ratios:', '');
-    out.push(`| strategy | ${ps.map((p) => `${p.from}→${p.to}`).join(' | ')} | Σ ratio | mean ratio |`, `| --- | ${ps.map(() => '---:').join(' | ')} | ---: | ---: |`);
+    out.push('Download ÷ component floor; over the series as Σ download ÷ Σ floor and as the mean of the per-pair ratios:', '');
+    out.push(`| strategy ${head} Σ ratio | mean ratio |`, `| --- ${rule} ---: | ---: |`);
     for (const c of cols) {
       const r = ps.map((p) => p.scores[c].download / Math.max(1, p.floorComponents));
       out.push(`| ${c} | ${r.map((x) => x.toFixed(2)).join(' | ')} | ${(sum((p) => p.scores[c].download) / fc).toFixed(2)} | ${(r.reduce((a, b) => a + b, 0) / r.length).toFixed(2)} |`);
     }
+    out.push('');
+    out.push('Layers of the new image the client already has (reused / layers):', '');
+    out.push(`| strategy ${head} all pairs |`, `| --- ${rule} ---: |`);
+    for (const c of multi) out.push(`| ${c} | ${ps.map((p) => `${p.scores[c].reused}/${p.scores[c].layers}`).join(' | ')} | ${pct(sum((p) => p.scores[c].reused), sum((p) => p.scores[c].layers))} |`);
     out.push('');
     const ck = cols.includes('chunkah');
     for (const s of cols.filter((c) => c !== 'single' && c !== 'chunkah')) {
@@ -491,8 +506,10 @@ function report(pairs: PairResult[], vinfo: Map<string, VersionData[]>, runtimeS
     out.push('');
     out.push('Where the bytes above the floors go: "unchanged components" / "unchanged files" = gzip bytes of the downloaded layers in proportion to their bytes in components (ours, also for chunkah\'s layers) / files that did not change; the first is what packing can save, the second includes the unchanged files of changed packages; "mtime only" = downloaded layers whose content did not change, only their file time (SOURCE_DATE_EPOCH moved); biggest downloaded layers as gzip MiB (changed / all components):', '');
     out.push('| pair | strategy | download | unchanged components | unchanged files | mtime only | biggest downloaded layers |', '| --- | --- | ---: | ---: | ---: | ---: | --- |');
+    const last = variants.at(-1)!.name;
+    const shown = multi.filter((c) => c === 'chunkah' || c === 'ours fresh' || c === 'ours sticky' || c === `${last} sticky`);
     for (const p of ps) {
-      for (const c of multi) {
+      for (const c of shown) {
         const s = p.scores[c];
         const top = s.top.slice(0, 4).map((t) => `${t.name.length > 36 ? `${t.name.slice(0, 36)}…` : t.name} ${mib(t.gz)} (${t.changed.length}/${t.components})`).join('; ');
         out.push(`| ${p.from}→${p.to} | ${c} | ${mib(s.download)} | ${mib(s.unchangedComponents)} | ${mib(s.unchangedShipped)} | ${mib(s.mtimeOnly)} | ${top} |`);
