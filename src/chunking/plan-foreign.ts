@@ -14,9 +14,18 @@ export const OSTREE_COMPONENTS_ANNOTATION = 'ostree.components';
 
 export type NameMap = (name: string) => string | undefined;
 
-/** rpm-ostree's names are RPM names; its synthetic components have no counterpart. */
+/**
+ * rpm-ostree's names are RPM names (written by our CLI without the `rpm:` prefix, see
+ * ostreeComponentName); its synthetic components have no counterpart. A name with ':' cannot be an
+ * RPM name: it is one of our own component ids (deb:, rest:, big:, …), written by our CLI.
+ */
 export const defaultOstreeName: NameMap = (name) =>
-  name === 'rpmostree-unpackaged-content' || name === 'initramfs' ? undefined : `rpm:${name}`;
+  name === 'rpmostree-unpackaged-content' || name === 'initramfs' ? undefined : name.includes(':') ? name : `rpm:${name}`;
+
+/** The name our CLI writes into `ostree.components` for a component id: RPMs as rpm-ostree names them. */
+export function ostreeComponentName(id: string): string {
+  return id.startsWith('rpm:') ? id.slice(4) : id;
+}
 
 /** chunkah's "<repo>/<name>" → "<repo>:<name>" (bigfiles → big); its catch-all has no counterpart. */
 export const defaultChunkahName: NameMap = (name) => {

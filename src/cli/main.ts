@@ -6,6 +6,7 @@ Started by BuildKit with no arguments, this program is the gateway frontend.
 commands:
   version                  print the version
   scan-rootfs DIR OUT      list a root filesystem (used by the frontend inside BuildKit)
+  fetch-manifest REF OUT   write an image's manifest as JSON (used by the frontend inside BuildKit)
   build-chunked-oci ...    package a rootfs directory as a chunked bootc image (--help for options)
 `;
 
@@ -19,6 +20,10 @@ export async function runCli(args: string[]): Promise<number> {
   if (cmd === 'scan-rootfs') {
     const { scanRootfsCommand } = await import('./scan-rootfs.ts');
     return scanRootfsCommand(args.slice(1));
+  }
+  if (cmd === 'fetch-manifest') {
+    const { fetchManifestCommand } = await import('./fetch-manifest.ts');
+    return fetchManifestCommand(args.slice(1));
   }
   if (cmd === 'build-chunked-oci') {
     const { buildChunkedOciCommand } = await import('./build-chunked-oci.ts');

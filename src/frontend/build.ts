@@ -168,7 +168,7 @@ async function chunkRootfs(
 
   let previous: PreviousPlan | undefined;
   if (settings.previousBuild) {
-    const prev = await readPreviousPlan(gw, settings.previousBuild, platform, opts.imageResolveMode);
+    const prev = await readPreviousPlan(gw, settings.previousBuild, { platform, mode: opts.imageResolveMode, ignoreCache: opts.noCache === true });
     if (prev.warning) await gw.warn(prev.warning, [], undefined, file.vertex);
     previous = prev.previous;
   }

@@ -1,6 +1,7 @@
 // The ostree-encapsulated image (spec §3): layer 0 = commit layer, then one chunk layer per planned
 // layer; config labels `ostree.commit` / `ostree.final-diffid` / bootc, history and
 // `ostree.components` annotations named the way rpm-ostree names chunks (§6.7).
+import { ostreeComponentName } from '../chunking/plan-foreign.ts';
 import type { LayerPlan } from '../chunking/types.ts';
 import type { CommitTreeResult } from '../ostree/commit.ts';
 import { chunkLayer, chunkObjects, CommitIndex, commitLayer, type ChunkObject, type OstreeExportInput } from '../ostree/tar.ts';
@@ -53,7 +54,7 @@ export function ostreeLayers(inp: OstreeImageInput): OstreeLayers {
     for (const p of l.paths) planned.add(p);
     const objects = chunkObjects(inp.commit, l.paths);
     if (objects.length === 0) continue;
-    chunks.push({ objects, components: [...l.components].sort(byteOrder), name: l.name, size: l.size });
+    chunks.push({ objects, components: l.components.map(ostreeComponentName).sort(byteOrder), name: l.name, size: l.size });
   }
   const unplanned = [...inp.commit.files.keys()].filter((p) => !planned.has(p));
   const remainder = chunkObjects(inp.commit, unplanned);

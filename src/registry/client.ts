@@ -167,22 +167,26 @@ export class RegistryClient {
     return readCapped(stream, maxBytes, `blob ${digest}`);
   }
 
+  /** The manifest `ref` names for one platform: an index is resolved to its entry for `platform`. */
+  async getPlatformManifest(ref: Ref, platform: Platform = hostPlatform()): Promise<{ top: RemoteManifest; manifest: RemoteManifest }> {
+    const r = toRef(ref);
+    const top = await this.getManifest(r);
+    if (!INDEX_TYPES.has(top.mediaType) && !Array.isArray(top.json.manifests)) return { top, manifest: top };
+    const entries = (top.json.manifests ?? []) as { digest?: string; platform?: Partial<Platform> }[];
+    const hit = entries.find(
+      (m) => m.platform?.os === platform.os && m.platform?.architecture === platform.architecture && (!platform.variant || m.platform?.variant === platform.variant),
+    );
+    if (!hit?.digest) {
+      const have = entries.map((m) => `${m.platform?.os}/${m.platform?.architecture}`).join(', ');
+      throw new RegistryError(`${formatReference(r)} is an index without a ${platform.os}/${platform.architecture} image (has: ${have || 'nothing'})`);
+    }
+    return { top, manifest: await this.getManifest({ registry: r.registry, repository: r.repository, digest: hit.digest }) };
+  }
+
   /** Manifest and config of `ref` for one platform (an index is resolved). For --previous-build. */
   async getImage(ref: Ref, platform: Platform = hostPlatform()): Promise<RemoteImage> {
     const r = toRef(ref);
-    const top = await this.getManifest(r);
-    let manifest = top;
-    if (INDEX_TYPES.has(top.mediaType) || Array.isArray(top.json.manifests)) {
-      const entries = (top.json.manifests ?? []) as { digest?: string; platform?: Partial<Platform> }[];
-      const hit = entries.find(
-        (m) => m.platform?.os === platform.os && m.platform?.architecture === platform.architecture && (!platform.variant || m.platform?.variant === platform.variant),
-      );
-      if (!hit?.digest) {
-        const have = entries.map((m) => `${m.platform?.os}/${m.platform?.architecture}`).join(', ');
-        throw new RegistryError(`${formatReference(r)} is an index without a ${platform.os}/${platform.architecture} image (has: ${have || 'nothing'})`);
-      }
-      manifest = await this.getManifest({ registry: r.registry, repository: r.repository, digest: hit.digest });
-    }
+    const { top, manifest } = await this.getPlatformManifest(r, platform);
     const config = manifest.json.config as { digest?: unknown } | undefined;
     if (!config || typeof config.digest !== 'string') throw new RegistryError(`manifest ${manifest.digest} of ${formatReference(r)} has no config descriptor`);
     const bytes = await this.getBlobBytes(r, config.digest);

@@ -33,6 +33,12 @@ test('previous plan: our label first, then ostree.components annotations, then c
     layers: [{}, { annotations: { 'ostree.components': 'bash,glibc' } }, { annotations: { 'ostree.components': '' } }],
   }, 'x');
   assert.deepEqual(ostree.layers.map((l) => l.components), [['rpm:bash', 'rpm:glibc']]);
+  // What our CLI writes: RPMs by name, other components by id (':' never occurs in an RPM name).
+  const ours = planOfImage({
+    labels: {}, history: [],
+    layers: [{}, { annotations: { 'ostree.components': 'bash,deb:zlib,rest:etc' } }, { annotations: { 'ostree.components': 'rpmostree-unpackaged-content' } }],
+  }, 'x');
+  assert.deepEqual(ours.layers.map((l) => l.components), [['deb:zlib', 'rest:etc', 'rpm:bash']]);
   assert.throws(() => planOfImage({ labels: {}, layers: [{}, {}], history: [] }, "--previous-build 'oci:p'"),
     { message: "--previous-build 'oci:p': has no layer plan (no 'dev.compose-frontend.plan' label, no 'ostree.components' layer annotations, no chunkah history)" });
   assert.throws(() => planOfImage({ labels: { 'dev.compose-frontend.plan': '{' }, layers: [], history: [] }, 'P'), /^Error: P: plan label: not JSON/);
