@@ -9,11 +9,11 @@
 //   <v> fresh       our planner without history
 //   <v> sticky      our planner given the previous version's plan, read back from our plan label
 // on the Debian rootfs (dpkg) and its RPM twin (bench/series/make-rpm.sh). `<v>` is a planner
-// variant: `ours` (DEFAULT_TUNING, the frontend's layer times) plus any `--variant NAME=JSON`
-// (PackTuning fields, and `"untimedLayers": "zero"` to give layers without package times file time 0).
-// Layers are the plain layers our frontend writes (src/oci/plain-layer.ts) with its file times
-// (layerTimes: min(SOURCE_DATE_EPOCH, newest change time of the layer's components)); chunkah's
-// uncompressed layers are gzipped with the same settings, so compression never favours one side.
+// variant: `ours` (DEFAULT_TUNING) plus any `--variant NAME=JSON` (PackTuning fields).
+// Layers are written by the plain-layer writer of the CLI (`build-chunked-oci --format plain`,
+// src/oci/plain-layer.ts) with the layer times the CLI and the frontend stamp
+// (src/chunking/layer-times.ts), so their digests are the CLI's; chunkah's uncompressed layers are
+// gzipped with the same settings as ours, so compression never favours one side.
 // SOURCE_DATE_EPOCH of a version = its newest package change (newest changelog entry).
 //
 //   bench/series/build-debian.sh && bench/series/make-rpm.sh        # inputs, once (~25 min)
@@ -24,8 +24,9 @@
 // --estimate sizes variant layers as the sum of their components' gzip sizes (fast, for tuning
 // sweeps; the floors, single and chunkah stay measured).
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -35,13 +36,12 @@ import { makePackPlanner } from '../src/chunking/pack.ts';
 import { decodePlanLabel, encodePlanLabel } from '../src/chunking/plan-label.ts';
 import { DEFAULT_TUNING, type PackTuning } from '../src/chunking/stability.ts';
 import type { Component, LayerPlan, PlannedLayer, Planner } from '../src/chunking/types.ts';
-import { layerTimes } from '../src/frontend/build.ts';
+import { layerTimes } from '../src/chunking/layer-times.ts';
 import { LocalRootfs } from '../src/rootfs/local.ts';
 import { scanRootfs } from '../src/rootfs/scan.ts';
 import type { FsEntry } from '../src/rootfs/types.ts';
 import { runChunkah, type ChunkahRun } from './lib/chunkah.ts';
 import { entryLine, gzipFileSize, hashFile, layerKey, mapLimit, measureLayer, type LayerBytes } from './lib/layer-bytes.ts';
-import { refreshAfterMassChange } from './lib/proposals.ts';
 import { listTar } from './lib/tar-list.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -78,23 +78,17 @@ if (!opt['no-chunkah'] && !chunkahBin) {
 interface Variant {
   name: string;
   tuning: PackTuning;
-  /** 'epoch': the frontend's layerTimes; 'zero': layers without package times get file time 0. */
-  untimed: 'epoch' | 'zero';
   module?: string;
-  /** bench/lib/proposals.ts refreshAfterMassChange, when set. */
-  refreshBelow?: number;
   planner: Planner;
 }
 async function variant(name: string, json: string): Promise<Variant> {
-  const raw = JSON.parse(json) as Partial<PackTuning> & { untimedLayers?: string; module?: string; refreshBelow?: number };
-  const { untimedLayers = 'epoch', module, refreshBelow, ...t } = raw;
-  if (untimedLayers !== 'epoch' && untimedLayers !== 'zero') throw new Error(`--variant ${name}: untimedLayers must be "epoch" or "zero", got ${JSON.stringify(untimedLayers)}`);
+  const raw = JSON.parse(json) as Partial<PackTuning> & { module?: string };
+  const { module, ...t } = raw;
   // "module": a patched copy of src/chunking/pack.ts kept outside the repo (evaluating a proposal).
   const make = module ? ((await import(module)) as { makePackPlanner: typeof makePackPlanner }).makePackPlanner : makePackPlanner;
   const tuning = { ...DEFAULT_TUNING, ...t } as PackTuning;
   if (!module) for (const k of Object.keys(t)) if (!(k in DEFAULT_TUNING)) throw new Error(`--variant ${name}: unknown tuning field '${k}' (known: ${Object.keys(DEFAULT_TUNING).join(', ')})`);
-  const planner = refreshBelow === undefined ? make(tuning) : refreshAfterMassChange(make(tuning), refreshBelow);
-  return { name, tuning, untimed: untimedLayers, module, refreshBelow, planner };
+  return { name, tuning, module, planner: make(tuning) };
 }
 const variants: Variant[] = [await variant('ours', '{}')];
 for (const v of opt.variant) {
@@ -172,19 +166,10 @@ interface VersionData {
   timing: { scanMs: number; componentsMs: number; hashMs: number; plan: Record<string, [number, number]>; chunkahS?: number };
   packages: number;
   determinism: { planReorder: Record<string, boolean>; digestsRecomputed?: boolean };
+  /** sha256 of each plan's JSON ('<variant> fresh' / '<variant> sticky'): compared across runs. */
+  planHashes: Record<string, string>;
 }
 
-/**
- * File time of each layer: the frontend's layerTimes; with untimed 'zero', a layer none of whose
- * components has a change time gets 0 instead of SOURCE_DATE_EPOCH (what the frontend does when
- * SOURCE_DATE_EPOCH is unset), so its bytes no longer move with the epoch.
- */
-function timesOf(plan: LayerPlan, components: Component[], epoch: number, untimed: 'epoch' | 'zero'): number[] {
-  const t = layerTimes(plan, components, epoch);
-  if (untimed === 'epoch') return t;
-  const timed = new Set(components.filter((c) => c.changeTime !== undefined && c.changeTime > 0).map((c) => c.id));
-  return plan.layers.map((l, i) => (l.components.some((c) => timed.has(c)) ? t[i] : 0));
-}
 
 async function measured(d: VersionData, view: LocalRootfs, paths: string[], mtime: number): Promise<LayerBytes> {
   const key = `${LEVEL}:${layerKey(paths, d.byPath, d.hashes, mtime)}`;
@@ -255,7 +240,7 @@ async function measureVersion(version: string, flavor: 'deb' | 'rpm', previous: 
   const d: VersionData = {
     version, flavor, dir, entries, byPath, hashes, components, sigs, epoch, layers: {}, sticky: new Map(),
     timing: { scanMs, componentsMs, hashMs, plan: {} }, packages: components.filter((c) => c.id.startsWith(`${flavor}:`)).length,
-    determinism: { planReorder: {} },
+    determinism: { planReorder: {} }, planHashes: {},
   };
 
   const fingerprints = componentFingerprints(entries, components);
@@ -272,14 +257,16 @@ async function measureVersion(version: string, flavor: 'deb' | 'rpm', previous: 
       && (!prevPlan || JSON.stringify(v.planner({ ...rin, previous: prevPlan })) === JSON.stringify(sticky));
     d.timing.plan[v.name] = [freshMs, stickyMs];
     d.sticky.set(v.name, { plan: sticky, fingerprints });
+    d.planHashes[`${v.name} fresh`] = createHash('sha256').update(JSON.stringify(fresh)).digest('hex');
+    d.planHashes[`${v.name} sticky`] = createHash('sha256').update(JSON.stringify(sticky)).digest('hex');
     const est = opt.estimate;
-    d.layers[`${v.name} fresh`] = await layersOf(d, view, fresh, timesOf(fresh, components, epoch, v.untimed), est);
-    d.layers[`${v.name} sticky`] = await layersOf(d, view, sticky, timesOf(sticky, components, epoch, v.untimed), est);
+    d.layers[`${v.name} fresh`] = await layersOf(d, view, fresh, layerTimes(fresh, components, epoch), est);
+    d.layers[`${v.name} sticky`] = await layersOf(d, view, sticky, layerTimes(sticky, components, epoch), est);
     log(`${flavor} ${version} ${v.name}: ${fresh.layers.length}/${sticky.layers.length} layers planned in ${freshMs.toFixed(0)}/${stickyMs.toFixed(0)} ms, measured`);
   }
   const all: PlannedLayer = { name: 'single', components: components.map((c) => c.id), paths: entries.map((e) => e.path), size: 0 };
   const singlePlan = { layers: [all] };
-  d.layers.single = await layersOf(d, view, singlePlan, timesOf(singlePlan, components, epoch, 'epoch'), false);
+  d.layers.single = await layersOf(d, view, singlePlan, layerTimes(singlePlan, components, epoch), false);
   log(`${flavor} ${version}: ${entries.length} entries, ${components.length} components, single layer measured`);
 
   if (flavor === 'rpm' && chunkahBin) {
@@ -323,7 +310,7 @@ async function recomputeDigests(d: VersionData): Promise<boolean> {
   const view = new LocalRootfs(d.dir);
   const v = variants[0];
   const plan = v.planner({ entries: d.entries, components: d.components, maxLayers: MAX_LAYERS, now: d.epoch });
-  const times = timesOf(plan, d.components, d.epoch, v.untimed);
+  const times = layerTimes(plan, d.components, d.epoch);
   const digests = await mapLimit(plan.layers, JOBS, async (l, i) => (await measureLayer(view, d.byPath, l, times[i], undefined)).digest);
   return JSON.stringify(digests) === JSON.stringify(d.layers[`${v.name} fresh`].map((l) => l.digest));
 }
@@ -435,8 +422,6 @@ function sh(cmd: string, args: string[]): string {
 function describeVariant(v: Variant): string {
   const diff = Object.fromEntries(Object.entries(v.tuning).filter(([k, x]) => JSON.stringify(x) !== JSON.stringify((DEFAULT_TUNING as unknown as Record<string, unknown>)[k])));
   const parts = [Object.keys(diff).length ? `tuning ${JSON.stringify(diff)}` : 'DEFAULT_TUNING'];
-  parts.push(v.untimed === 'zero' ? 'layers without package times get file time 0' : "the frontend's layerTimes");
-  if (v.refreshBelow !== undefined) parts.push(`fresh plan when clean previous layers hold < ${v.refreshBelow * 100} % of the bytes (bench/lib/proposals.ts)`);
   if (v.module) parts.push(`planner from ${v.module}`);
   return `\`${v.name}\`: ${parts.join('; ')}`;
 }
@@ -449,6 +434,8 @@ function report(pairs: PairResult[], vinfo: Map<string, VersionData[]>, runtimeS
   out.push('# Update-size benchmark: our planner vs chunkah on a real Debian release series', '');
   out.push('Generated by `bench/update-size.ts` (issue 6, parts 4–5); rerun the bench to update the tables. Analysis and proposals: at the end.', '');
   out.push(`- date: ${new Date().toISOString().slice(0, 10)}; machine: ${sh('uname', ['-srm'])}, ${cpus().length} × ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM`);
+  const la = (l: number[]) => l.map((x) => x.toFixed(1)).join(' ');
+  out.push(`- load average (1/5/15 min) at start ${la(loadAtStart)}, at end ${la(loadavg())} (the machine is shared: timings are indicative, byte counts are not affected)`);
   out.push(`- node ${process.version}; compose-frontend ${sh('git', ['-C', REPO, 'rev-parse', '--short', 'HEAD'])} (+ working tree); chunkah ${chunkahRuns.size ? [...chunkahRuns.values()][0].version : 'not run'}; ${sh('rpm', ['--version'])}`);
   out.push(`- command: \`${cmdline}\`; runtime ${(runtimeS / 60).toFixed(1)} min${opt['no-cache'] ? ' (cold: --no-cache)' : ' (layer and hash caches of earlier runs used)'}`);
   out.push(`- max layers ${MAX_LAYERS} (ours and chunkah); every layer gzipped at level ${LEVEL} by node:zlib, chunkah's included; SOURCE_DATE_EPOCH = newest changelog entry of the version, for both tools${opt.estimate ? '; **--estimate**: variant layers sized as the sum of their components\' gzip sizes' : ''}`);
@@ -532,12 +519,47 @@ function report(pairs: PairResult[], vinfo: Map<string, VersionData[]>, runtimeS
     }
   }
   if (chunkahRepeat) out.push('', `chunkah run twice on ${chunkahRepeat.version} (rpm): ${chunkahRepeat.same ? 'same layer digests' : '**different layer digests**'}.`);
+  const syn = syntheticPlanning();
+  out.push('', `Planning at scale (synthetic rootfs, ${syn.entries} entries in ${syn.components} components, ${MAX_LAYERS} layers, best of three): ${syn.rows.map(([k, ms]) => `${k} ${ms.toFixed(0)} ms`).join('; ')}.`);
   out.push('');
   return out.join('\n');
 }
 
+// ---------- planning time at scale ----------
+/**
+ * The planner on a synthetic rootfs of 100k entries in 2000 components (50 entries each, rates 0–39
+ * a year): fresh, and given its own plan with 0–100 % of the fingerprints changed (best of three).
+ */
+function syntheticPlanning(): { entries: number; components: number; rows: [string, number][] } {
+  const dir = (path: string): FsEntry => ({ path, kind: 'dir', mode: 0o755, uid: 0, gid: 0, size: 0 });
+  const entries: FsEntry[] = [dir('usr'), dir('usr/share')];
+  const components: Component[] = [];
+  for (let c = 0; c < 2000; c++) {
+    const paths = [`usr/share/p${c}`];
+    entries.push(dir(paths[0]));
+    for (let f = 0; f < 49; f++) {
+      const path = `usr/share/p${c}/f${f}`;
+      entries.push({ path, kind: 'file', mode: 0o644, uid: 0, gid: 0, size: 1000 + ((c * 7919 + f * 104729) % 100000) });
+      paths.push(path);
+    }
+    components.push({ id: `rpm:p${c}`, paths, size: 0, changeFrequency: c % 40 });
+  }
+  const planner = variants[0].planner;
+  const input = { entries, components, maxLayers: MAX_LAYERS, now: 1_700_000_000 };
+  const [plan, fresh] = timed(() => planner(input));
+  const fps = componentFingerprints(entries, components);
+  const rows: [string, number][] = [['fresh', fresh]];
+  for (const share of [0, 0.1, 0.5, 0.75, 1]) {
+    const fingerprints = Object.fromEntries([...fps].map(([k, v], i) => [k, i % 100 < share * 100 ? '00000000' : v]));
+    const previous = { layers: plan.layers.map((l) => ({ name: l.name, components: l.components })), fingerprints };
+    rows.push([`previous plan, ${share * 100} % of the components changed`, timed(() => planner({ ...input, previous }))[1]]);
+  }
+  return { entries: entries.length, components: components.length, rows };
+}
+
 // ---------- main ----------
 const t0 = performance.now();
+const loadAtStart = loadavg();
 const pairs: PairResult[] = [];
 const vinfo = new Map<string, VersionData[]>();
 for (const flavor of flavors) {
@@ -565,5 +587,9 @@ const md = report(pairs, vinfo, runtimeS) + (kept.includes(MARKER) ? `\n${kept.s
 mkdirSync(dirname(opt.out), { recursive: true });
 writeFileSync(opt.out, md);
 mkdirSync(dirname(opt.json), { recursive: true });
-writeFileSync(opt.json, JSON.stringify({ variants: variants.map((v) => ({ name: v.name, tuning: v.tuning, untimed: v.untimed })), maxLayers: MAX_LAYERS, gzipLevel: LEVEL, estimate: opt.estimate, pairs }, null, 1));
+// Plans and layer digests of every version, to compare two runs (identical input → identical output).
+const outputs = [...vinfo].flatMap(([flavor, ds]) => ds.map((d) => ({
+  flavor, version: d.version, plans: d.planHashes, digests: Object.fromEntries(Object.entries(d.layers).map(([k, ls]) => [k, ls.map((l) => l.digest)])),
+})));
+writeFileSync(opt.json, JSON.stringify({ variants: variants.map((v) => ({ name: v.name, tuning: v.tuning })), maxLayers: MAX_LAYERS, gzipLevel: LEVEL, estimate: opt.estimate, pairs, outputs }, null, 1));
 console.log(md);

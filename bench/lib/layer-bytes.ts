@@ -69,9 +69,12 @@ export async function hashFile(path: string): Promise<string> {
   return h.digest('hex');
 }
 
-/** One line per entry: everything a layer tar records about it, content by hash. */
+/** One line per entry: everything a layer tar records about it, content by hash (xattrs only when present). */
 export function entryLine(e: FsEntry, contentHash: string | undefined): string {
-  return `${e.path}\0${e.kind}\0${e.mode}\0${e.uid}\0${e.gid}\0${e.size}\0${e.target ?? ''}\0${e.linkGroup ?? ''}\0${contentHash ?? ''}\n`;
+  const base = `${e.path}\0${e.kind}\0${e.mode}\0${e.uid}\0${e.gid}\0${e.size}\0${e.target ?? ''}\0${e.linkGroup ?? ''}\0${contentHash ?? ''}`;
+  if (!e.xattrs || Object.keys(e.xattrs).length === 0) return `${base}\n`;
+  const xs = Object.keys(e.xattrs).sort().map((k) => `${k}=${Buffer.from(e.xattrs![k]).toString('hex')}`);
+  return `${base}\0${xs.join('\0')}\n`;
 }
 
 /**

@@ -1,11 +1,13 @@
 // The package-aware, history-aware planner. Pure: the output depends only on the input (never on its
 // order, the wall clock or map iteration order). Steps: resolve who owns each path (units.ts), model
 // each component's change rate (stability.ts), build the fresh plan (fresh.ts), and when a previous
-// plan is given reconcile with it (sticky.ts).
+// plan is given reconcile with it (sticky.ts), or after a mass change keep its clean layers and plan
+// the rest fresh (refresh.ts).
 import { componentFingerprints } from './fingerprint.ts';
 import { freshAssign, layerOrder, type FreshChoice, type PackUnit } from './fresh.ts';
 import { cmp } from './simple.ts';
 import { changeModel, DEFAULT_TUNING, type PackTuning } from './stability.ts';
+import { cleanLayers, isMassChange, refreshPlan } from './refresh.ts';
 import { reconcile, type PreviousPlanDetail } from './sticky.ts';
 import type { LayerPlan, PlanInput, PlannedLayer, Planner } from './types.ts';
 import { byteCompare, resolveUnits, type Unit } from './units.ts';
@@ -29,8 +31,11 @@ function plan(input: PlanInput, t: PackTuning): LayerPlan {
   let order: string[];
 
   const previous = input.previous as PreviousPlanDetail | undefined;
-  if (previous && previous.layers.length > 0) {
-    const fps = previous.fingerprints ? componentFingerprints(input.entries, input.components) : undefined;
+  const fps = previous?.fingerprints ? componentFingerprints(input.entries, input.components) : undefined;
+  const clean = previous ? cleanLayers(packUnits, previous, fps) : [];
+  if (previous && previous.layers.length > 0 && fps && isMassChange(packUnits, clean, t)) {
+    ({ layerOf, order } = refreshPlan(packUnits, clean, input.maxLayers, t));
+  } else if (previous && previous.layers.length > 0) {
     ({ layerOf, order } = reconcile(packUnits, fresh, previous, input.maxLayers, fps, t));
   } else {
     ({ layerOf, order } = fromFresh(fresh));

@@ -7,6 +7,13 @@
 // still holds what its fresh plan puts there). Encoded text never exceeds the limit (64 KiB by
 // default): fingerprints and lists of the layers with the longest encodings are dropped first, then,
 // if names alone are too long, whole entries with the longest names.
+//
+// Room for a later delta mode (previous layers kept as they are, one layer of the changed files plus
+// whiteouts on top, repacked now and then): an entry may carry a fourth element, an object of layer
+// attributes, with FINGERPRINTS written as "" or null when unknown: [NAME, IDS, FPS, {"kind": K, …}].
+// This build writes none; it reads kind "components" (or no kind) as an ordinary layer and refuses
+// any other kind with a clear error, so the caller drops the previous plan (a warning) instead of
+// mistaking a delta layer for a set of whole components. Unknown top-level keys are ignored.
 import { FINGERPRINT_HEX } from './fingerprint.ts';
 import type { PreviousPlanDetail } from './sticky.ts';
 import type { LayerPlan } from './types.ts';
@@ -16,6 +23,9 @@ export const PLAN_LABEL_LIMIT = 64 * 1024;
 const DECODE_LIMIT = 1024 * 1024;
 
 type Entry = [string] | [string, string[]] | [string, string[], string];
+
+/** Layer kinds this build understands in the optional attribute object of an entry. */
+const KNOWN_KINDS = new Set(['components']);
 
 export function encodePlanLabel(plan: LayerPlan, fingerprints?: Map<string, string>, limit = PLAN_LABEL_LIMIT): string {
   const entries: Entry[] = plan.layers.map((l) => {
@@ -77,10 +87,19 @@ export function decodePlanLabel(text: string): PreviousPlanDetail {
   const names = new Set<string>();
   const owner = new Map<string, string>();
   l.forEach((e, i) => {
-    if (!Array.isArray(e) || e.length < 1 || e.length > 3) throw new Error(`plan label: layer #${i + 1}: expected [name, components?, fingerprints?]`);
-    const [name, ids, fps] = e as unknown[];
+    if (!Array.isArray(e) || e.length < 1 || e.length > 4) throw new Error(`plan label: layer #${i + 1}: expected [name, components?, fingerprints?, attributes?]`);
+    const [name, ids, rawFps, attrs] = e as unknown[];
     if (typeof name !== 'string' || name === '') throw new Error(`plan label: layer #${i + 1}: name must be a non-empty string`);
     if (names.has(name)) throw new Error(`plan label: layer '${name}' appears twice`);
+    if (attrs !== undefined) {
+      if (typeof attrs !== 'object' || attrs === null || Array.isArray(attrs)) throw new Error(`plan label: layer '${name}': attributes must be a JSON object`);
+      const kind = (attrs as Record<string, unknown>).kind;
+      if (kind !== undefined && (typeof kind !== 'string' || !KNOWN_KINDS.has(kind))) {
+        throw new Error(`plan label: layer '${name}': kind ${JSON.stringify(kind)} is not supported by this build (known: ${[...KNOWN_KINDS].join(', ')})`);
+      }
+    }
+    // With attributes present, unknown fingerprints are written as "" (no components) or null.
+    const fps = attrs !== undefined && (rawFps === null || rawFps === '') ? undefined : rawFps;
     names.add(name);
     if (ids !== undefined && (!Array.isArray(ids) || ids.some((c) => typeof c !== 'string' || c === ''))) {
       throw new Error(`plan label: layer '${name}': components must be an array of non-empty strings`);

@@ -30,6 +30,13 @@ export interface PackTuning {
   binFraction: number;
   /** Updates over which dissolving a clean layer is costed (its size now vs horizon × expected waste saved). */
   horizon: number;
+  /**
+   * Below this share of the image bytes in clean previous layers (a mass change: a distribution
+   * upgrade), the clean layers are kept and everything else is planned fresh instead of repacked:
+   * probabilities calibrated on such an update say nothing about the next one (refresh.ts).
+   * 0 disables.
+   */
+  refreshBelow: number;
 }
 
 export const VOLATILE = 'volatile';
@@ -48,6 +55,7 @@ export const DEFAULT_TUNING: PackTuning = {
   recentDays: 0,
   binFraction: 0.25,
   horizon: 4,
+  refreshBelow: 0.2,
 };
 
 export interface ChangeModel {

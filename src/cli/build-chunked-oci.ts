@@ -15,6 +15,7 @@ import { hostArchitecture, writeLayers, writeManifest, type ImageOptions, type L
 import { ostreeConfig, ostreeLayers } from '../oci/ostree-image.ts';
 import { describeOutput, openOutput, parseOutputRef, type OutputRef } from '../oci/output.ts';
 import { plainLayer } from '../oci/plain-layer.ts';
+import { layerTimes } from '../chunking/layer-times.ts';
 import { readPreviousPlan } from '../oci/previous.ts';
 import { commitTree, localRootMeta, type CommitTreeResult, type MetaObject } from '../ostree/commit.ts';
 import { parseEd25519Keys, signedCommitmeta, type Ed25519Key } from '../ostree/sign.ts';
@@ -268,8 +269,10 @@ export async function buildChunkedOci(o: BuildChunkedOciOptions, deps: CliDeps =
       written = await writeOstreeImage(o, target.store, { view, commit, plan, keys, epoch, planLabel }, imageOpts);
     } else {
       const byPath = new Map<string, FsEntry>(entries.map((e) => [e.path, e]));
-      const sources: LayerSource[] = plan.layers.map((layer) => ({
-        open: () => plainLayer({ view, entries: byPath, layer, mtime: epoch }), weight: layer.size,
+      // The frontend's layer times: a layer whose content did not change keeps its digest.
+      const times = layerTimes(plan, comps.components, epoch);
+      const sources: LayerSource[] = plan.layers.map((layer, i) => ({
+        open: () => plainLayer({ view, entries: byPath, layer, mtime: times[i] }), weight: layer.size,
       }));
       const layers = await writeLayers(target.store, sources, imageOpts);
       const config = buildImageConfig({

@@ -7,10 +7,11 @@ import { resolveTreefile } from '../compose/treefile-source.ts';
 import { DEFAULT_MAX_LAYERS, specFromYaml, type BuildSpec, type ConfigOverrides } from '../compose/spec.ts';
 import { parseYaml } from '../compose/yaml-doc.ts';
 import { simplePlanner } from '../chunking/simple.ts';
-import type { Component, LayerPlan, Planner, PreviousPlan } from '../chunking/types.ts';
+import type { Planner, PreviousPlan } from '../chunking/types.ts';
 import { packPlanner } from '../chunking/pack.ts';
 import { encodePlanLabel } from '../chunking/plan-label.ts';
 import { componentFingerprints } from '../chunking/fingerprint.ts';
+import { layerTimes } from '../chunking/layer-times.ts';
 import { readPreviousPlan } from './previous.ts';
 import type { Result } from '../gen/github.com/moby/buildkit/frontend/gateway/pb/gateway.ts';
 import { buildImageConfig } from '../image/config.ts';
@@ -34,18 +35,8 @@ export interface BuildDeps {
 
 export const defaultDeps: BuildDeps = {};
 
-/**
- * File times per layer: the newest change time of the layer's components, clamped to
- * SOURCE_DATE_EPOCH (0 when unset). A layer whose components did not change keeps its bytes when only
- * the epoch moves (typically the commit time); layers without package history take the epoch itself.
- */
-export function layerTimes(plan: LayerPlan, components: Component[], epoch: number): number[] {
-  const changed = new Map(components.map((c) => [c.id, c.changeTime]));
-  return plan.layers.map((l) => {
-    const times = l.components.map((id) => changed.get(id)).filter((t): t is number => t !== undefined && t > 0);
-    return times.length ? Math.min(epoch, Math.max(...times)) : epoch;
-  });
-}
+/** File times per layer: see src/chunking/layer-times.ts (the CLI's plain format uses the same). */
+export { layerTimes };
 
 export interface BuildFile {
   name: string;

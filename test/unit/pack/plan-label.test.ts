@@ -57,7 +57,7 @@ test('label: bad input, clear errors', () => {
   bad('{"v":2,"l":[]}', 'plan label: unsupported version 2 (this build reads version 1)');
   bad('{"l":[]}', 'plan label: unsupported version undefined (this build reads version 1)');
   bad('{"v":1,"l":{}}', 'plan label: "l" must be an array of layers');
-  bad('{"v":1,"l":[[]]}', 'plan label: layer #1: expected [name, components?, fingerprints?]');
+  bad('{"v":1,"l":[[]]}', 'plan label: layer #1: expected [name, components?, fingerprints?, attributes?]');
   bad('{"v":1,"l":[[""]]}', 'plan label: layer #1: name must be a non-empty string');
   bad('{"v":1,"l":[["a"],["a"]]}', "plan label: layer 'a' appears twice");
   bad('{"v":1,"l":[["a","rpm:x"]]}', "plan label: layer 'a': components must be an array of non-empty strings");
