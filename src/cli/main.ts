@@ -6,6 +6,7 @@ Started by BuildKit with no arguments, this program is the gateway frontend.
 commands:
   version                  print the version
   scan-rootfs DIR OUT      list a root filesystem (used by the frontend inside BuildKit)
+  rpmdb-normalize ROOT     normalize a composed tree's rpmdb (used by treefile builds inside BuildKit)
   build-chunked-oci ...    package a rootfs directory as a chunked bootc image (--help for options)
 `;
 
@@ -19,6 +20,10 @@ export async function runCli(args: string[]): Promise<number> {
   if (cmd === 'scan-rootfs') {
     const { scanRootfsCommand } = await import('./scan-rootfs.ts');
     return scanRootfsCommand(args.slice(1));
+  }
+  if (cmd === 'rpmdb-normalize') {
+    const { rpmdbNormalizeCommand } = await import('../compose/rpmdb-normalize.ts');
+    return rpmdbNormalizeCommand(args.slice(1));
   }
   if (cmd === 'build-chunked-oci') {
     const { buildChunkedOciCommand } = await import('./build-chunked-oci.ts');
