@@ -7,6 +7,7 @@ commands:
   version                  print the version
   scan-rootfs DIR OUT      list a root filesystem (used by the frontend inside BuildKit)
   fetch-manifest REF OUT   write an image's manifest as JSON (used by the frontend inside BuildKit)
+  rpmdb-normalize ROOT     normalize a composed tree's rpmdb (used by treefile builds inside BuildKit)
   build-chunked-oci ...    package a rootfs directory as a chunked bootc image (--help for options)
 `;
 
@@ -24,6 +25,10 @@ export async function runCli(args: string[]): Promise<number> {
   if (cmd === 'fetch-manifest') {
     const { fetchManifestCommand } = await import('./fetch-manifest.ts');
     return fetchManifestCommand(args.slice(1));
+  }
+  if (cmd === 'rpmdb-normalize') {
+    const { rpmdbNormalizeCommand } = await import('../compose/rpmdb-normalize.ts');
+    return rpmdbNormalizeCommand(args.slice(1));
   }
   if (cmd === 'build-chunked-oci') {
     const { buildChunkedOciCommand } = await import('./build-chunked-oci.ts');

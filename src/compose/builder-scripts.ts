@@ -12,8 +12,9 @@ function sh(s: TemplateStringsArray): string {
 }
 
 /**
- * Install step (root: builder image). Inputs in /cf: dnf-options, packages (one per line),
- * locked (`name evr arch` lines), install-langs, seeded (marker). Writes the tree to /target
+ * Install step (root: builder image). Inputs in /cf: dnf-options / dnf5-options, packages (one
+ * per line), locked (`name evr arch` lines), repo-packages (`repo<TAB>spec`), install-langs,
+ * seeded (marker). Writes the tree to /target
  * and `packages` (name, evra, header sha256, payload digest; sorted) to /meta.
  */
 export const INSTALL_SH = sh`
@@ -23,8 +24,17 @@ set -euo pipefail
 trap 'printf "error: %s step failed at line %s: %s\\n" install "$LINENO" "$BASH_COMMAND" >&2' ERR
 T=/target
 log() { printf '[install] %s\n' "$*" >&2; }
-mapfile -t OPTS < /cf/dnf-options
 mapfile -t PKGS < /cf/packages
+# dnf5 (Fedora >= 41) or dnf 4 (EL9, Debian): the option spellings differ, the plan has both.
+if command -v dnf5 >/dev/null 2>&1; then
+  DNF=dnf5; mapfile -t OPTS < /cf/dnf5-options
+elif command -v dnf >/dev/null 2>&1; then
+  DNF=dnf; mapfile -t OPTS < /cf/dnf-options
+else
+  printf 'error: the builder image has neither dnf5 nor dnf in PATH (%s)\n' "$PATH" >&2
+  exit 127
+fi
+log "using $DNF $($DNF --version 2>/dev/null | head -n 1)"
 
 # rmdir PATH (relative to $T) when empty and owned by no package: undo directories we created.
 rmdir_unowned() {
@@ -55,6 +65,10 @@ if [ -s /cf/install-langs ]; then
   log "install-langs: $(cat /cf/install-langs)"
 fi
 
+# The metadata cache mount outlives builds: a repo in the context can change under the same URL, so
+# metadata is checked once, up front (upstream always refreshes too); later dnf calls reuse it.
+"$DNF" "\${OPTS[@]}" --refresh -q makecache >&2
+
 # Lockfile pins: every other build of a locked name is excluded (relaxed mode).
 EXCL=()
 if [ -s /cf/locked ]; then
@@ -70,14 +84,27 @@ if [ -s /cf/locked ]; then
       else
         EXCL+=("--exclude=$nevra")
       fi
-    done < <(dnf "\${OPTS[@]}" -q repoquery --qf '%{name}-%{evr}.%{arch}' "$name" 2>/dev/null || true)
+    done < <("$DNF" "\${OPTS[@]}" -q repoquery --qf '%{name}-%{evr}.%{arch}\n' "$name" 2>/dev/null || true)
     if [ $found = 1 ]; then log "locked: $want"; else log "warning: Couldn't find locked package '$want'"; fi
   done < /cf/locked
 fi
 
-printf '+ dnf'  >&2; printf ' %q' "\${OPTS[@]}" "\${EXCL[@]}" install "\${PKGS[@]}" >&2; printf '\n' >&2
+# repo-packages: other repos hide these packages (excludepkgs in the options); each must match in its repo.
+if [ -s /cf/repo-packages ]; then
+  while IFS=$'\t' read -r repo spec; do
+    [ -n "$repo" ] || continue
+    n=$("$DNF" "\${OPTS[@]}" "\${EXCL[@]}" -q repoquery --qf '%{name}\n' "$spec" 2>/dev/null | grep -c . || true)
+    if [ "$n" = 0 ]; then
+      printf "error: repo-packages: No matches for '%s' in repo '%s'\n" "$spec" "$repo" >&2
+      exit 1
+    fi
+    log "repo-packages: $spec from $repo"
+  done < /cf/repo-packages
+fi
+
+printf '+ %s' "$DNF" >&2; printf ' %q' "\${OPTS[@]}" "\${EXCL[@]}" install "\${PKGS[@]}" >&2; printf '\n' >&2
 set +e
-dnf "\${OPTS[@]}" "\${EXCL[@]}" install "\${PKGS[@]}" 2>/tmp/dnf.stderr
+"$DNF" "\${OPTS[@]}" "\${EXCL[@]}" install "\${PKGS[@]}" 2>/tmp/dnf.stderr
 rc=$?
 set -e
 if [ $rc -ne 0 ]; then
@@ -93,7 +120,9 @@ rmdir_unowned /usr/lib/kernel/install.d /usr/lib/kernel
 # dnf's own state in the new root (history, logs, the installroot half of its cache).
 rm -rf "$T"/var/lib/dnf/history.sqlite* "$T"/var/log/dnf.log "$T"/var/log/dnf.librepo.log \
   "$T"/var/log/dnf.rpm.log "$T"/var/log/hawkey.log "$T"/var/cache/cf-dnf "$T"/var/lib/dnf/repos
-rmdir_unowned /var/lib/dnf /etc/dnf/modules.d /etc/dnf
+# dnf5's system state (transaction history with timestamps, install reasons), as dnf 4's above.
+rm -rf "$T"/usr/lib/sysimage/libdnf5/*
+rmdir_unowned /var/lib/dnf /etc/dnf/modules.d /etc/dnf /usr/lib/sysimage/libdnf5
 if [ -e /cf/seeded ]; then
   rm -f "$T"/etc/passwd.rpmnew "$T"/etc/group.rpmnew "$T"/etc/shadow.rpmnew "$T"/etc/gshadow.rpmnew
 fi
@@ -178,6 +207,30 @@ if [ -n "\${CF_DEFAULT_TARGET:-}" ]; then
   ln -sfn "$CF_DEFAULT_TARGET" "$T/usr/lib/systemd/system/default.target"
 fi
 
+# mutate-os-release: in the file /etc/os-release resolves to (inside the tree), put the version into
+# the VERSION= and PRETTY_NAME= lines in place of the configured string, and add OSTREE_VERSION.
+if [ -s /cf/mutate-os-release ]; then
+  { IFS= read -r from; IFS= read -r to; } < /cf/mutate-os-release
+  osr=/etc/os-release
+  for _ in 1 2 3 4 5 6 7 8; do
+    [ -L "$T$osr" ] || break
+    l=$(readlink "$T$osr")
+    case "$l" in /*) osr=$(realpath -sm "$l") ;; *) osr=$(realpath -sm "\${osr%/*}/$l") ;; esac
+  done
+  [ -f "$T$osr" ] && [ ! -L "$T$osr" ] || { printf 'error: mutate-os-release: /etc/os-release (%s) is not a file in the tree\n' "$osr" >&2; exit 1; }
+  FROM=$from TO=$to awk -v q="'" '
+    BEGIN { from = ENVIRON["FROM"]; to = ENVIRON["TO"] }
+    /^(VERSION|PRETTY_NAME)=/ {
+      out = ""; rest = $0
+      while ((i = index(rest, from)) > 0) { out = out substr(rest, 1, i - 1) to; rest = substr(rest, i + length(from)) }
+      print out rest; next
+    }
+    { print }
+    END { print "OSTREE_VERSION=" q to q }' "$T$osr" > /tmp/os-release
+  cat /tmp/os-release > "$T$osr"
+  log "mutate-os-release: $osr: $from -> $to"
+fi
+
 if [ "\${CF_OPT_USRLOCAL:-var}" = state-overlay ]; then
   req="$T/usr/lib/systemd/system/local-fs.target.requires"
   mkdir -p "$req"
@@ -188,19 +241,20 @@ fi
 `;
 
 /**
- * Runs one postprocess script inside the new root (its /bin/sh), with network off and an empty
- * /tmp. stderr is collected and repeated after a one-line summary, so the last lines of a failed
- * step are the script's name, its exit code and what it printed on stderr.
- * argv: NAME SCRIPT
+ * Runs one script (postprocess inside the new root, or finalize.d in the builder) with network off
+ * and an empty /tmp. stderr is collected and repeated after a one-line summary, so the last lines
+ * of a failed step are the script's name, its exit code and what it printed on stderr.
+ * argv: NAME SCRIPT [KIND] (default "postprocess script"; finalize.d passes "finalize.d script")
  */
 export const RUN_SCRIPT_SH = sh`
 #!/bin/sh
 name=$1
 script=$2
+kind=\${3:-postprocess script}
 "$script" 2>/tmp/.cf-stderr
 rc=$?
 if [ "$rc" -ne 0 ]; then
-  printf '\nerror: postprocess script %s failed with exit code %s. Its stderr:\n' "$name" "$rc" >&2
+  printf '\nerror: %s %s failed with exit code %s. Its stderr:\n' "$kind" "$name" "$rc" >&2
   cat /tmp/.cf-stderr >&2
   exit "$rc"
 fi

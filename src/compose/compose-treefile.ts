@@ -6,6 +6,7 @@
 
 import { createHash } from 'node:crypto';
 import { image, type LlbPlatform, type State } from '../llb/index.ts';
+import { chooseBuilderImage } from './builder-choice.ts';
 import { installStep, planInstall, type InstallPlan } from './install.ts';
 import { mergeLockfiles, type LockedPackage } from './lockfile.ts';
 import { planPostprocess, postprocessSteps, type PostprocessPlan } from './postprocess.ts';
@@ -19,9 +20,6 @@ import { treefileHashJson } from './treefile/serialize.ts';
 import type { LoadedTreefile } from './treefile/types.ts';
 import { nextVersion } from './version.ts';
 
-/** Default builder image (scripts/builder-image.sh). */
-export const DEFAULT_BUILDER_IMAGE = '127.0.0.1:5000/compose-frontend/builder:bookworm';
-
 /** Files in ComposeResult.meta. */
 export const metaFiles = {
   /** sha256 hex: label `rpmostree.inputhash`. */
@@ -33,10 +31,15 @@ export const metaFiles = {
 } as const;
 
 export interface ComposeTreefileOptions {
-  /** Builder image reference (dnf + rpm + bash; rpm's %_dbpath /usr/lib/sysimage/rpm). */
+  /** Builder image reference (dnf or dnf5, rpm, bash; rpm's %_dbpath /usr/lib/sysimage/rpm); default: the distro's image (builder-choice.ts). */
   builderImage?: string;
   /** Builder as a state instead of a reference (wins over builderImage). */
   builder?: State;
+  /**
+   * This program as an image (the frontend's own, from frontend.bin) and the argv prefix that
+   * runs its CLI there; needed for steps written in TypeScript (rpmdb-normalize).
+   */
+  tools?: ToolsImage;
   /** The build context as an LLB state (repo directories and add-files sources come from it). */
   context: State;
   /** The same build context for reading files now (repo files, lockfiles). */
@@ -46,12 +49,20 @@ export interface ComposeTreefileOptions {
   epoch: number;
   /** Lockfiles, context-relative, applied in order. */
   lockfiles?: readonly string[];
+  /** rpm-ostree's --lockfile-strict: packages that are not locked cannot be installed. */
+  lockfileStrict?: boolean;
   /** Version of the previous build (label org.opencontainers.image.version), for automatic-version-prefix. */
   previousVersion?: string;
   /** Time rendered into `<date:…>` version tags (default: epoch). */
   versionTime?: Date;
   /** User labels; they win over computed ones. */
   labels?: Readonly<Record<string, string>>;
+}
+
+export interface ToolsImage {
+  state: State;
+  /** e.g. ['/usr/local/bin/node', '/app/compose-frontend.mjs'] */
+  argv: string[];
 }
 
 export interface ComposeTreefileResult {
@@ -115,7 +126,7 @@ export async function composeTreefile(loaded: LoadedTreefile, o: ComposeTreefile
   const locked = mergeLockfiles(lockInputs);
 
   const install = planInstall({
-    settings, repoFiles, locked, passwd: loaded.externals.passwd, group: loaded.externals.group, treefile: loaded.files[0],
+    settings, repoFiles, locked, lockfileStrict: o.lockfileStrict, passwd: loaded.externals.passwd, group: loaded.externals.group, treefile: loaded.files[0],
   });
   for (const dir of install.contextDirs) {
     const st = await o.fs.lstat(dir).catch(() => undefined);
@@ -124,8 +135,14 @@ export async function composeTreefile(loaded: LoadedTreefile, o: ComposeTreefile
       throw new TreefileError([{ file: r?.file ?? loaded.topDir, line: r?.line ?? 0, key: r?.id ?? 'baseurl', message: `baseurl file:///context/${dir}: "${dir}" is not a directory in the build context` }]);
     }
   }
-  const pp = planPostprocess(loaded, settings);
-  const builderRef = o.builderImage ?? DEFAULT_BUILDER_IMAGE;
+  let version: string | undefined;
+  const prefix = loaded.treefile['automatic-version-prefix'];
+  if (prefix !== undefined) {
+    version = nextVersion(prefix, settings.automaticVersionSuffix, o.previousVersion, o.versionTime ?? new Date(o.epoch * 1000));
+  }
+  // mutate-os-release puts the image's version in: a user's version label wins, as on the image.
+  const pp = planPostprocess(loaded, settings, { version: o.labels?.['org.opencontainers.image.version'] ?? version });
+  const builderRef = o.builderImage ?? chooseBuilderImage(loaded, undefined).ref;
   const builder = o.builder ?? image(builderRef, { platform: o.platform });
   const arch = `${o.platform.architecture}${o.platform.variant ? `/${o.platform.variant}` : ''}`;
   const staticHash = inputHashInput(loaded, locked);
@@ -133,13 +150,11 @@ export async function composeTreefile(loaded: LoadedTreefile, o: ComposeTreefile
   const inst = installStep(install, { builder, context: o.context, epoch: o.epoch, cacheKey: `${builderRef} ${arch}` });
   const post = postprocessSteps(pp, inst.tree, inst.meta, { builder, context: o.context, epoch: o.epoch, inputHashInput: staticHash });
 
+  let rootfs = post.rootfs;
+  if (settings.rpmdbNormalize) rootfs = rpmdbNormalizeStep(loaded, rootfs, o);
+
   const labels: Record<string, string> = {};
-  let version: string | undefined;
-  const prefix = loaded.treefile['automatic-version-prefix'];
-  if (prefix !== undefined) {
-    version = nextVersion(prefix, settings.automaticVersionSuffix, o.previousVersion, o.versionTime ?? new Date(o.epoch * 1000));
-    labels['org.opencontainers.image.version'] = version;
-  }
+  if (version !== undefined) labels['org.opencontainers.image.version'] = version;
   const metaLabels: Record<string, string> = { 'rpmostree.inputhash': metaFiles.inputHash };
   if (pp.bootable) metaLabels['ostree.linux'] = metaFiles.kernelVersion;
   for (const [k, v] of Object.entries(o.labels ?? {})) {
@@ -147,7 +162,7 @@ export async function composeTreefile(loaded: LoadedTreefile, o: ComposeTreefile
     delete metaLabels[k];
   }
   return {
-    rootfs: post.rootfs,
+    rootfs,
     meta: post.meta,
     config: { ...(settings.containerCmd.length > 0 ? { cmd: [...settings.containerCmd] } : {}), labels },
     metaLabels,
@@ -157,4 +172,25 @@ export async function composeTreefile(loaded: LoadedTreefile, o: ComposeTreefile
     postprocess: pp,
     notes: pp.notes,
   };
+}
+
+/**
+ * rpmdb-normalize runs last, in the frontend image (TypeScript + node:sqlite): after the final
+ * step, so a new frontend image re-runs only this step, and it re-links the base rpmdb copy.
+ */
+function rpmdbNormalizeStep(loaded: LoadedTreefile, rootfs: State, o: ComposeTreefileOptions): State {
+  if (!o.tools) {
+    const at = loaded.origins['rpmdb-normalize'];
+    const file = at && !Array.isArray(at) && 'file' in at ? String(at.file) : loaded.files[0] ?? 'treefile';
+    throw new TreefileError([{ file, line: at && 'line' in at ? Number(at.line) : 0, key: 'rpmdb-normalize', message: 'rpmdb-normalize: true runs this frontend\'s own image inside the build, which this BuildKit does not provide (frontend.bin, BuildKit >= 0.10)' }]);
+  }
+  return o.tools.state.run(
+    {
+      args: [...o.tools.argv, 'rpmdb-normalize', '/target', '--source-date-epoch', String(o.epoch)],
+      env: { PATH: '/usr/local/bin:/usr/bin:/bin', SOURCE_DATE_EPOCH: String(o.epoch) },
+      network: 'none',
+      mounts: [{ dest: '/target', state: rootfs }],
+    },
+    { customName: `[compose] rpmdb-normalize: INSTALLTID/INSTALLTIME from SOURCE_DATE_EPOCH ${o.epoch}, journal mode DELETE` },
+  ).mount('/target');
 }

@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { copy, mkdir, mkfile, scratch, type FileAction, type MountSpec, type State } from '../llb/index.ts';
 import { INSTALL_SH } from './builder-scripts.ts';
 import { lockedSpec, type LockedPackage } from './lockfile.ts';
-import { CONTEXT_MOUNT, selectRepos, type RepoSection } from './repo-config.ts';
+import { CONTEXT_MOUNT, parseRepoSections, selectRepos, type RepoSection } from './repo-config.ts';
 import type { EffectiveSettings } from './treefile/effective.ts';
 import { TreefileError } from './treefile/errors.ts';
 import type { RepoFile } from './treefile/repos.ts';
@@ -29,6 +29,8 @@ export interface InstallInput {
   repoFiles: readonly RepoFile[];
   /** Merged lockfile pins (mergeLockfiles); empty when no lockfile is given. */
   locked?: readonly LockedPackage[];
+  /** `--lockfile-strict`: only locked builds are visible, in every enabled repo. */
+  lockfileStrict?: boolean;
   /** check-passwd / check-groups `type: file` contents, for preserve-passwd seeding. */
   passwd?: ExternalFile;
   group?: ExternalFile;
@@ -42,9 +44,14 @@ export interface SeedFile {
   data: string;
 }
 
+/** dnf 4 (python, EL9, Debian) or dnf5 (Fedora >= 41): the install script picks at run time. */
+export type DnfFlavor = 'dnf4' | 'dnf5';
+
 export interface InstallPlan {
-  /** dnf options, in order, before the `install` command. */
+  /** dnf 4 options, in order, before the `install` command. */
   dnfOptions: string[];
+  /** The same for dnf5 (spec §6.1 spellings: --no-plugins, --repo, --no-docs). */
+  dnf5Options: string[];
   /** One install request per element (already split and unquoted by the treefile loader). */
   packages: string[];
   /** Enabled repos, sorted by id. */
@@ -60,6 +67,9 @@ export interface InstallPlan {
   installLangs?: string;
   /** Lockfile pins, `name evr arch` for the install script. */
   locked: LockedPackage[];
+  lockfileStrict: boolean;
+  /** repo-packages as [repo, spec] pairs: the script checks each has a match in its repo. */
+  repoPackages: [string, string][];
   /** Files placed in the empty root before the transaction (preserve-passwd). */
   seed: SeedFile[];
 }
@@ -73,40 +83,64 @@ export function planInstall(input: InstallInput): InstallPlan {
   const s = input.settings;
   const tf = input.treefile ?? 'treefile';
   const locked = [...(input.locked ?? [])].map((p) => ({ ...p, evr: p.evr.replace(/^0:/, '') }));
-  if (s.packages.length === 0) fail(tf, 'packages', 'no packages to install');
-  for (const p of s.packages) {
+  const rp: [string, string][] = [];
+  for (const [i, e] of s.repoPackages.entries()) {
+    for (const spec of e.packages) {
+      if (spec === '' || /[\s,\0]/.test(spec)) fail(tf, `repo-packages[${i}].packages`, `invalid package ${JSON.stringify(spec)} (one name or NEVRA, no commas)`);
+      rp.push([e.repo, spec]);
+    }
+  }
+  const requests = [...s.packages, ...rp.map(([, spec]) => spec).filter((x, i, all) => !s.packages.includes(x) && all.indexOf(x) === i)];
+  if (requests.length === 0) fail(tf, 'packages', 'no packages to install');
+  for (const p of requests) {
     if (p === '' || /[\n\r\0]/.test(p)) fail(tf, 'packages', `invalid package request ${JSON.stringify(p)}`);
   }
-  // lockfile-repos are enabled only when a lockfile is given (spec §2.2).
-  const ids = [...s.repos, ...(locked.length > 0 ? s.lockfileRepos : [])];
+  const strict = input.lockfileStrict === true;
+  if (strict && locked.length === 0) fail(tf, 'lockfile', 'a strict lockfile build needs a lockfile (COMPOSE_LOCKFILES)');
+  // lockfile-repos are enabled only when a lockfile is given (spec §2.2); repo-packages repos always.
+  // Without `repos`, those come on top of every enabled=1 repo.
+  const extra = [...(locked.length > 0 ? s.lockfileRepos : []), ...rp.map(([repo]) => repo)];
+  const base = s.repos.length > 0 || extra.length === 0 ? s.repos : input.repoFiles.flatMap(parseRepoSections).filter((r) => r.enabled).map((r) => r.id);
+  const ids = [...new Set([...base, ...extra])];
   const sel = selectRepos(input.repoFiles, ids);
   if (sel.enabled.length === 0) {
     fail(tf, 'repos', input.repoFiles.length === 0 ? 'No enabled repositories (no *.repo files next to the treefile)' : 'No enabled repositories');
   }
 
-  const opts = [
-    '-y',
-    '--installroot=/target',
-    `--releasever=${s.releasever ?? UNSET_RELEASEVER}`,
-    '--noplugins',
-    '--setopt=reposdir=/cf/repos',
-    '--setopt=varsdir=/cf/vars',
-    `--setopt=cachedir=${DNF_CACHE_DIR}`,
-    '--setopt=keepcache=True',
-    '--setopt=skip_if_unavailable=False',
-    `--setopt=install_weak_deps=${s.recommends ? 'True' : 'False'}`,
-  ];
-  if (!s.documentation) opts.push('--setopt=tsflags=nodocs');
-  // Always name the repos: the set does not depend on what else the builder image has configured.
-  opts.push('--disablerepo=*', ...sel.enabled.map((r) => `--enablerepo=${r.id}`));
-  if (locked.length > 0) {
-    const lockedNames = locked.map((p) => p.name).join(',');
-    for (const id of s.lockfileRepos) {
+  const lockedNames = locked.map((p) => p.name).join(',');
+  const dnfOptions = (flavor: DnfFlavor): string[] => {
+    const opts = [
+      '-y',
+      '--installroot=/target',
+      `--releasever=${s.releasever ?? UNSET_RELEASEVER}`,
+      flavor === 'dnf5' ? '--no-plugins' : '--noplugins',
+      '--setopt=reposdir=/cf/repos',
+      '--setopt=varsdir=/cf/vars',
+      `--setopt=cachedir=${DNF_CACHE_DIR}`,
+      '--setopt=keepcache=True',
+      '--setopt=skip_if_unavailable=False',
+      `--setopt=install_weak_deps=${s.recommends ? 'True' : 'False'}`,
+    ];
+    if (!s.documentation) opts.push(flavor === 'dnf5' ? '--no-docs' : '--setopt=tsflags=nodocs');
+    // Always name the repos: the set does not depend on what else the builder image has configured.
+    if (flavor === 'dnf5') opts.push(...sel.enabled.map((r) => `--repo=${r.id}`));
+    else opts.push('--disablerepo=*', ...sel.enabled.map((r) => `--enablerepo=${r.id}`));
+    if (strict) {
+      // Strict: every enabled repo shows only the locked builds, so anything else fails to resolve.
+      const specs = locked.map(lockedSpec).join(',');
+      for (const r of sel.enabled) opts.push(`--setopt=${r.id}.includepkgs=${specs}`);
+    } else if (locked.length > 0) {
       // Packages from lockfile-repos are excluded unless locked.
-      opts.push(`--setopt=${id}.includepkgs=${lockedNames}`);
+      for (const id of s.lockfileRepos) opts.push(`--setopt=${id}.includepkgs=${lockedNames}`);
     }
-  }
-  for (const name of s.excludePackages) opts.push(`--exclude=${name}`);
+    // repo-packages: hide each such package from every other enabled repo.
+    for (const r of sel.enabled) {
+      const hidden = [...new Set(rp.filter(([repo]) => repo !== r.id).map(([, spec]) => spec))];
+      if (hidden.length > 0) opts.push(`--setopt=${r.id}.excludepkgs=${hidden.join(',')}`);
+    }
+    for (const name of s.excludePackages) opts.push(`--exclude=${name}`);
+    return opts;
+  };
 
   for (const [k, v] of Object.entries(s.repovars)) {
     if (!/^[A-Za-z0-9_]+$/.test(k)) fail(tf, 'repovars', `invalid dnf variable name ${JSON.stringify(k)}`);
@@ -129,8 +163,9 @@ export function planInstall(input: InstallInput): InstallPlan {
   }
 
   return {
-    dnfOptions: opts,
-    packages: [...s.packages],
+    dnfOptions: dnfOptions('dnf4'),
+    dnf5Options: dnfOptions('dnf5'),
+    packages: requests,
     repos: sel.enabled,
     repoFiles: input.repoFiles.map((f) => ({ name: f.name, data: f.data })),
     vars,
@@ -138,6 +173,8 @@ export function planInstall(input: InstallInput): InstallPlan {
     network: sel.needsNetwork ? 'sandbox' : 'none',
     installLangs: s.installLangs.length > 0 ? s.installLangs.join(':') : undefined,
     locked,
+    lockfileStrict: strict,
+    repoPackages: rp,
     seed,
   };
 }
@@ -149,7 +186,8 @@ function entryNames(text: string): string[] {
 /** The requests as dnf receives them (for progress names and logs). */
 export function describeInstall(plan: InstallPlan): string {
   const pins = plan.locked.length > 0 ? `, ${plan.locked.length} locked (${plan.locked.slice(0, 3).map(lockedSpec).join(' ')}${plan.locked.length > 3 ? ' …' : ''})` : '';
-  return `dnf install ${plan.packages.join(' ')} (repos: ${plan.repos.map((r) => r.id).join(', ')}${pins})`;
+  const strict = plan.lockfileStrict ? ', strict' : '';
+  return `dnf install ${plan.packages.join(' ')} (repos: ${plan.repos.map((r) => r.id).join(', ')}${pins}${strict})`;
 }
 
 export interface InstallStepOptions {
@@ -178,9 +216,11 @@ export function installStep(plan: InstallPlan, o: InstallStepOptions): InstallRe
   const lines = (xs: readonly string[]) => (xs.length === 0 ? '' : `${xs.join('\n')}\n`);
   let cf: FileAction = mkfile('/install.sh', 0o755, INSTALL_SH, ts)
     .mkfile('/dnf-options', 0o644, lines(plan.dnfOptions), ts)
+    .mkfile('/dnf5-options', 0o644, lines(plan.dnf5Options), ts)
     .mkfile('/packages', 0o644, lines(plan.packages), ts)
     .mkfile('/locked', 0o644, lines(plan.locked.map((p) => `${p.name} ${p.evr} ${p.arch ?? ''}`.trimEnd())), ts)
     .mkfile('/install-langs', 0o644, plan.installLangs ?? '', ts)
+    .mkfile('/repo-packages', 0o644, lines(plan.repoPackages.map(([repo, spec]) => `${repo}\t${spec}`)), ts)
     .mkdir('/repos', 0o755, ts)
     .mkdir('/vars', 0o755, ts);
   for (const f of plan.repoFiles) cf = cf.mkfile(`/repos/${f.name}`, 0o644, f.data, ts);

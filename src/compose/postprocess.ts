@@ -1,7 +1,7 @@
 // Postprocess pipeline (spec/treefile.md §4.3 steps 9-16) as LLB, in upstream's order:
 //
 //   1. builder ExecOp  remove-from-packages, rpmdb → /usr/share/rpm (+ links, macro), units,
-//                      state-overlay units
+//                      state-overlay units, mutate-os-release
 //   2. FileOp          default-target, /usr/share/rpm-ostree/treefile.json, remove-files, add-files
 //   3. ExecOp per script, inside the new root (network none, empty /tmp): postprocess[0..n-1],
 //                      then postprocess-script
@@ -9,6 +9,8 @@
 //   5. builder ExecOp  useradd HOME, special files, passwd/group split + altfiles + checks, kernel
 //                      placement + machine-id, root layout, /usr/local, tmpfiles.d integration,
 //                      /var → tmpfiles.d, rpmdb cleanup, readonly-executables, base rpmdb, inputhash
+//   6. builder ExecOp per finalize.d script (name order), cwd = the tree, RPMOSTREE_WORKDIR = the
+//                      top-level treefile's directory (read-only); network none
 //
 // planPostprocess() is pure (unit-tested); postprocessSteps() builds the LLB. /etc stays /etc
 // throughout: the result is a plain bootc image, not an ostree commit (no /usr/etc dance).
@@ -64,6 +66,12 @@ export interface PostprocessPlan {
   removeFiles: string[];
   addFiles: AddFilePlan[];
   scripts: ScriptPlan[];
+  /** mutate-os-release with a version to put in: replace `from` by `to` in VERSION=/PRETTY_NAME=. */
+  mutateOsRelease?: { from: string; to: string };
+  /** finalize.d scripts in name order (run last, in the builder). */
+  finalize: ScriptPlan[];
+  /** Context-relative directory of the top-level treefile (RPMOSTREE_WORKDIR of finalize.d). */
+  workdir: string;
   /** Bootable tree: kernel step and kernel checks run. */
   bootable: boolean;
   noInitramfs: boolean;
@@ -106,9 +114,22 @@ function groupEntries(f: ExternalFile): string[] {
 }
 
 /** What the postprocess steps do, from the merged treefile and its external files. */
-export function planPostprocess(loaded: LoadedTreefile, s: EffectiveSettings): PostprocessPlan {
+export function planPostprocess(loaded: LoadedTreefile, s: EffectiveSettings, o: { version?: string } = {}): PostprocessPlan {
   const tf = loaded.treefile;
   const notes: string[] = [];
+
+  let mutateOsRelease: PostprocessPlan['mutateOsRelease'];
+  const osr = tf['mutate-os-release'];
+  if (osr !== undefined) {
+    const at = originOf(loaded, 'mutate-os-release');
+    if (osr === '' || /[\n\0]/.test(osr)) fail(at.file, at.line, 'mutate-os-release', `must be a non-empty single line, got ${JSON.stringify(osr)}`);
+    if (o.version === undefined) notes.push('mutate-os-release: no version to put in (set automatic-version-prefix or label org.opencontainers.image.version); os-release left unchanged');
+    else if (/[\n\0]/.test(o.version)) fail(at.file, at.line, 'mutate-os-release', `version ${JSON.stringify(o.version)} is not a single line`);
+    else mutateOsRelease = { from: osr, to: o.version };
+  }
+  const finalize: ScriptPlan[] = loaded.externals.finalizeD.map((f, i) => ({
+    file: `finalize-${i}`, label: `finalize.d/${f.name} (${f.path})`, data: f.data,
+  }));
 
   if (s.units.length > 0 && !s.machineidCompat) {
     const o = originOf(loaded, 'units');
@@ -196,6 +217,9 @@ export function planPostprocess(loaded: LoadedTreefile, s: EffectiveSettings): P
     removeFiles,
     addFiles,
     scripts,
+    ...(mutateOsRelease ? { mutateOsRelease } : {}),
+    finalize,
+    workdir: loaded.topDir,
     bootable,
     noInitramfs: s.noInitramfs,
     initramfsArgs: [...s.initramfsArgs],
@@ -243,7 +267,8 @@ export function postprocessSteps(plan: PostprocessPlan, tree: State, meta: State
   const cf1 = scratch().file(
     mkfile('/composepost.sh', 0o755, COMPOSEPOST_SH, ts)
       .mkfile('/remove-from-packages', 0o644, lines(plan.removeFromPackages.map((r) => r.join('\t'))), ts)
-      .mkfile('/units', 0o644, lines(plan.units), ts),
+      .mkfile('/units', 0o644, lines(plan.units), ts)
+      .mkfile('/mutate-os-release', 0o644, plan.mutateOsRelease ? lines([plan.mutateOsRelease.from, plan.mutateOsRelease.to]) : '', ts),
     { customName: '[compose] postprocess inputs' },
   );
   let root = o.builder.run(
@@ -253,7 +278,7 @@ export function postprocessSteps(plan: PostprocessPlan, tree: State, meta: State
       network: 'none',
       mounts: [{ dest: '/target', state: tree }, { dest: '/cf', state: cf1, readonly: true }, { type: 'tmpfs', dest: '/tmp' }],
     },
-    { customName: `[compose] rpmdb location${plan.units.length ? ', units' : ''}${plan.defaultTarget !== undefined ? ', default-target' : ''}${plan.removeFromPackages.length ? ', remove-from-packages' : ''}` },
+    { customName: `[compose] rpmdb location${plan.units.length ? ', units' : ''}${plan.defaultTarget !== undefined ? ', default-target' : ''}${plan.removeFromPackages.length ? ', remove-from-packages' : ''}${plan.mutateOsRelease ? ', mutate-os-release' : ''}` },
   ).mount('/target');
 
   // 2. default-target, treefile.json, remove-files, add-files
@@ -328,5 +353,36 @@ export function postprocessSteps(plan: PostprocessPlan, tree: State, meta: State
     },
     { customName: `[compose] finalize: passwd/group, ${plan.bootable ? 'kernel, ' : ''}layout, /var → tmpfiles.d, rpmdb` },
   );
-  return { rootfs: fin.mount('/target'), meta: fin.mount('/meta') };
+  return { rootfs: finalizeSteps(plan, fin.mount('/target'), o), meta: fin.mount('/meta') };
+}
+
+/** Where finalize.d scripts find the top-level treefile's directory (upstream's RPMOSTREE_WORKDIR). */
+export const FINALIZE_WORKDIR = '/cf-workdir';
+
+/** 6. finalize.d: each script in the builder, cwd the tree, the treefile directory read-only. */
+function finalizeSteps(plan: PostprocessPlan, tree: State, o: PostprocessStepOptions): State {
+  if (plan.finalize.length === 0) return tree;
+  const ts = { timestamp: BigInt(o.epoch) * 1_000_000_000n };
+  let sa: FileAction = mkfile('/run', 0o755, RUN_SCRIPT_SH, ts);
+  for (const sc of plan.finalize) sa = sa.mkfile(`/${sc.file}`, 0o755, sc.data, ts);
+  const scripts = scratch().file(sa, { customName: '[compose] finalize.d scripts' });
+  let root = tree;
+  for (const sc of plan.finalize) {
+    root = o.builder.run(
+      {
+        args: ['/bin/sh', '/cf/run', sc.label, `/cf/${sc.file}`, 'finalize.d script'],
+        cwd: '/target',
+        env: { ...BUILDER_ENV, SOURCE_DATE_EPOCH: String(o.epoch), RPMOSTREE_WORKDIR: FINALIZE_WORKDIR },
+        network: 'none',
+        mounts: [
+          { dest: '/target', state: root },
+          { dest: '/cf', state: scripts, readonly: true },
+          { dest: FINALIZE_WORKDIR, state: o.context, selector: plan.workdir === '' ? undefined : `/${plan.workdir}`, readonly: true },
+          { type: 'tmpfs', dest: '/tmp' },
+        ],
+      },
+      { customName: `[compose] ${sc.label}` },
+    ).mount('/target');
+  }
+  return root;
 }

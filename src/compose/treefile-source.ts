@@ -1,11 +1,15 @@
 // A treefile as the build file: load it (includes resolved inside the build context, read through the
 // gateway), express the dnf install + postprocess as LLB, and hand the composed rootfs to the chunker.
+import { existsSync, readFileSync } from 'node:fs';
 import type { Gateway } from '../frontend/gateway.ts';
+import { Definition } from '../gen/github.com/moby/buildkit/solver/pb/ops.ts';
+import { FRONTEND_DEFINITION } from '../rootfs/exec-scan.ts';
 import type { FrontendOptions, Platform } from '../frontend/options.ts';
 import * as llb from '../llb/index.ts';
 import { GatewayRootfs } from '../rootfs/gateway.ts';
 import type { RootfsView } from '../rootfs/types.ts';
-import { composeTreefile } from './compose-treefile.ts';
+import { builderUnavailableMessage, BUILDER_IMAGE_ARG, chooseBuilderImage, type BuilderChoice } from './builder-choice.ts';
+import { composeTreefile, type ToolsImage } from './compose-treefile.ts';
 import type { ResolvedRootfs } from './rootfs-source.ts';
 import { loadTreefile, type ContextFs } from './treefile/index.ts';
 
@@ -34,10 +38,6 @@ export function viewContextFs(view: RootfsView): ContextFs {
 }
 
 export async function resolveTreefile(gw: Gateway, opts: FrontendOptions, file: { name: string; text: string }, platform: Platform): Promise<TreefileRootfs> {
-  const builderImage = opts.buildArgs.COMPOSE_BUILDER_IMAGE;
-  if (!builderImage) {
-    throw new Error(`${file.name}: treefile builds run dnf in a builder image: pass --build-arg COMPOSE_BUILDER_IMAGE=<image with dnf and rpm> (scripts/builder-image.sh makes one from Debian)`);
-  }
   const context = llb.local(opts.contextLocal, {
     sessionId: opts.localSessionIds[opts.contextLocal] ?? opts.sessionId,
     sharedKeyHint: opts.contextLocal,
@@ -52,9 +52,14 @@ export async function resolveTreefile(gw: Gateway, opts: FrontendOptions, file: 
   }
   const basearch = BASEARCH[platform.architecture] ?? platform.architecture;
   const loaded = await loadTreefile(file.name, { basearch, fs });
+  const builderImage = await resolveBuilder(gw, opts, file.name, chooseBuilderImage(loaded, opts.buildArgs[BUILDER_IMAGE_ARG]), platform);
   const lockfiles = (opts.buildArgs.COMPOSE_LOCKFILES ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const lockfileStrict = parseBool(opts.buildArgs.COMPOSE_LOCKFILE_STRICT, 'COMPOSE_LOCKFILE_STRICT');
+  if (lockfileStrict && lockfiles.length === 0) {
+    throw new Error(`${file.name}: COMPOSE_LOCKFILE_STRICT=${opts.buildArgs.COMPOSE_LOCKFILE_STRICT} needs lockfiles: pass --build-arg COMPOSE_LOCKFILES=<lockfile>[,…]`);
+  }
   const composed = await composeTreefile(loaded, {
-    builderImage, context, fs, platform, epoch: opts.epoch, lockfiles, labels: opts.labels,
+    builderImage, context, fs, platform, epoch: opts.epoch, lockfiles, lockfileStrict, labels: opts.labels, tools: selfImage(),
   });
   const ref = (await gw.solve({ definition: llb.marshal(composed.rootfs, { platform, ignoreCache: opts.noCache === true }), evaluate: true })).ref;
   const labels = { ...composed.config.labels };
@@ -70,4 +75,34 @@ export async function resolveTreefile(gw: Gateway, opts: FrontendOptions, file: 
     labels, ...(composed.config.cmd ? { cmd: composed.config.cmd } : {}),
     notes: [...loaded.warnings.map((w) => `${w.file}:${w.line}: ${w.key}: ${w.message}`), ...composed.notes],
   };
+}
+
+/**
+ * Resolves the builder image up front: a clear error naming the image, why it was chosen and the
+ * build arg when it cannot be pulled, and a digest-pinned reference (a moving tag cannot change
+ * what a cached build step ran in).
+ */
+async function resolveBuilder(gw: Gateway, opts: FrontendOptions, treefile: string, choice: BuilderChoice, platform: Platform): Promise<string> {
+  const name = llb.normalizeImageRef(choice.ref);
+  let digest: string;
+  try {
+    digest = (await gw.resolveImageConfig(name, platform, opts.imageResolveMode, `[compose] resolve builder image ${choice.ref}`)).digest;
+  } catch (e) {
+    throw new Error(builderUnavailableMessage(treefile, choice, (e as Error).message));
+  }
+  return name.includes('@') ? name : `${name}@${digest}`;
+}
+
+/** This frontend's own image (BuildKit mounts its definition), to run our CLI in build steps. */
+function selfImage(): ToolsImage | undefined {
+  if (!existsSync(FRONTEND_DEFINITION) || process.argv[1] === undefined) return undefined;
+  return { state: llb.fromDefinition(Definition.decode(readFileSync(FRONTEND_DEFINITION))), argv: [process.execPath, process.argv[1]] };
+}
+
+/** A boolean build arg: 1/true/yes or 0/false/no (empty or absent: false). */
+function parseBool(value: string | undefined, name: string): boolean {
+  const v = (value ?? '').trim().toLowerCase();
+  if (v === '' || v === '0' || v === 'false' || v === 'no') return false;
+  if (v === '1' || v === 'true' || v === 'yes') return true;
+  throw new Error(`invalid ${name} '${value}': expected 1/true/yes or 0/false/no`);
 }

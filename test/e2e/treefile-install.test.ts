@@ -5,13 +5,13 @@
 import assert from 'node:assert/strict';
 import { chmod, cp, lstat, mkdir, mkdtemp, readFile, readlink, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Definition, Op } from '../../src/gen/github.com/moby/buildkit/solver/pb/ops.ts';
 import { composeTreefile, type ComposeTreefileResult } from '../../src/compose/compose-treefile.ts';
 import { loadTreefile, localContextFs } from '../../src/compose/treefile/index.ts';
-import { digestOf, fromDefinition, marshal, type State } from '../../src/llb/index.ts';
-import { bin, buildkitAddr, repoRoot } from '../harness/env.ts';
+import { digestOf, fromDefinition, image, marshal, mkfile, type State } from '../../src/llb/index.ts';
+import { bin, buildkitAddr, frontendImage, repoRoot } from '../harness/env.ts';
 import { run } from '../harness/run.ts';
 import { ensureServices } from '../harness/services.ts';
 
@@ -19,6 +19,8 @@ const platform = { os: 'linux', architecture: 'amd64' };
 const EPOCH = 1700000000;
 const KVER = '6.1.0-1.cf.x86_64';
 let work: string;
+/** The image scripts/builder-image.sh pushed, pinned by digest. */
+let builderImage: string;
 
 /** `local://context` without a session attribute: buildctl's own session serves it. */
 function contextState(): State {
@@ -48,6 +50,7 @@ async function makeContext(name: string, manifest: string, extra: Record<string,
   await writeFile(join(ctx, 'cf.repo'), '[cftest]\nname=compose-frontend test packages\nbaseurl=file:///context/rpms\ngpgcheck=0\n');
   await writeFile(join(ctx, 'manifest.yaml'), manifest);
   for (const [p, data] of Object.entries(extra)) {
+    await mkdir(dirname(join(ctx, p)), { recursive: true });
     await writeFile(join(ctx, p), data);
     if (data.startsWith('#!')) await chmod(join(ctx, p), 0o755);
   }
@@ -56,7 +59,9 @@ async function makeContext(name: string, manifest: string, extra: Record<string,
 
 async function compose(ctx: string): Promise<ComposeTreefileResult> {
   const loaded = await loadTreefile('manifest.yaml', { basearch: 'x86_64', contextDir: ctx });
-  return composeTreefile(loaded, { context: contextState(), fs: localContextFs(ctx), platform, epoch: EPOCH });
+  // The frontend image runs the TypeScript steps (rpmdb-normalize), as frontend.bin does in a gateway build.
+  const tools = { state: image(frontendImage(), { platform }), argv: ['/usr/local/bin/node', '/app/compose-frontend.mjs'] };
+  return composeTreefile(loaded, { context: contextState(), fs: localContextFs(ctx), platform, epoch: EPOCH, builderImage, tools });
 }
 
 const MANIFEST = `# compose-frontend e2e treefile
@@ -87,17 +92,23 @@ check-passwd: {type: data, entries: {cfapp: [990, 990]}}
 check-groups: {type: data, entries: {cfapp: 990}}
 boot-location: modules
 tmp-is-dir: true
+rpmdb-normalize: true
+mutate-os-release: "1"
 `;
 const EXTRA = {
   motd: 'Welcome\n',
   'tool.sh': '#!/bin/sh\necho tool\n',
   'post.sh': '#!/bin/sh\nset -e\necho "script ran" > /usr/share/cf-script.txt\n',
+  // finalize.d: run last, in the builder, cwd = the tree, RPMOSTREE_WORKDIR = the treefile's directory.
+  'finalize.d/10-stamp': '#!/bin/sh\nset -e\n{ echo "cwd $(pwd)"; cat "$RPMOSTREE_WORKDIR/motd"; test -L etc/os-release && echo "tree: os-release link"; } > usr/share/cf-finalize.txt\n',
 };
 
 before(async () => {
   await ensureServices();
   await run('bash', [join(repoRoot, 'scripts/builder-image.sh')], { timeoutMs: 900_000 });
   await run('bash', [join(repoRoot, 'scripts/test-rpms.sh')], { timeoutMs: 300_000 });
+  const stamp = JSON.parse(await readFile(join(repoRoot, '.cache/images/builder.json'), 'utf8')) as { ref: string; digest: string };
+  builderImage = `${stamp.ref}@${stamp.digest}`;
   work = await mkdtemp(join(tmpdir(), 'cf-treefile-e2e-'));
 });
 
@@ -140,6 +151,13 @@ describe('treefile compose through buildctl', () => {
     assert.equal(await readlink(join(out, 'usr/lib/sysimage/rpm')), '../../share/rpm');
     assert.equal(await read(join(out, 'usr/lib/rpm/macros.d/macros.rpm-ostree')), '%_dbpath /usr/share/rpm\n');
     assert.deepEqual((await readdir(join(out, 'usr/share/rpm'))).sort(), ['rpmdb.sqlite']);
+    // rpmdb-normalize: INSTALLTID = SOURCE_DATE_EPOCH, INSTALLTIME = it + n in rpmdb order; journal mode DELETE.
+    const times = await run('rpm', ['--root', out, '--dbpath', '/usr/lib/sysimage/rpm', '-qa', '--qf', '%{INSTALLTID} %{INSTALLTIME}\n']);
+    assert.deepEqual(times.stdout.trim().split('\n').sort(), [0, 1, 2, 3, 4].map((i) => `${EPOCH} ${EPOCH + i}`));
+    const db = await readFile(join(out, 'usr/share/rpm/rpmdb.sqlite'));
+    assert.deepEqual([db[18], db[19]], [1, 1], 'sqlite header: rollback journal (not WAL)');
+    const base = await lstat(join(out, 'usr/lib/sysimage/rpm-ostree-base-db/rpmdb.sqlite'));
+    assert.equal(base.ino, (await lstat(join(out, 'usr/share/rpm/rpmdb.sqlite'))).ino, 'base rpmdb is a hard link of the normalized one');
     assert.equal(await read(join(out, 'etc/rpm/macros.image-language-conf')), '%_install_langs de\n');
   });
 
@@ -164,6 +182,17 @@ describe('treefile compose through buildctl', () => {
     assert.equal(await read(join(out, 'usr/share/cf-script.txt')), 'script ran\n');
     const tf = JSON.parse(await read(join(out, 'usr/share/rpm-ostree/treefile.json')));
     assert.deepEqual(tf.packages, ['cf-app', 'cf-kernel']);
+  });
+
+  test('mutate-os-release and finalize.d', async () => {
+    // /etc/os-release → ../usr/lib/os-release: the file it resolves to is edited, the link stays.
+    assert.equal(await readlink(join(out, 'etc/os-release')), '../usr/lib/os-release');
+    assert.equal(await read(join(out, 'usr/lib/os-release')), [
+      'NAME="compose-frontend test OS"', 'VERSION="1.20231114.0 (cftest)"', 'ID=cftest', 'VERSION_ID=1',
+      'PRETTY_NAME="compose-frontend test OS 1.20231114.0 (cftest)"', "OSTREE_VERSION='1.20231114.0'", '',
+    ].join('\n'));
+    assert.equal(await read(join(out, 'usr/share/cf-finalize.txt')), 'cwd /target\nWelcome\ntree: os-release link\n');
+    assert.equal(result.postprocess.finalize.length, 1);
   });
 
   test('layout, kernel, /var as tmpfiles.d', async () => {
@@ -201,7 +230,7 @@ describe('treefile compose through buildctl', () => {
     assert.doesNotMatch(r.stderr, /\[install\]|\[postprocess\]|\[final\]|\[kernel\]/);
     // Every step that does work (ExecOps, copies from the context) is a cache hit; the FileOps that
     // only write generated inputs from scratch are re-evaluated (cheap) with identical results.
-    const names = [...r.stderr.matchAll(/^#(\d+) \[compose\] (.*)$/gm)].filter((m) => !/inputs$|postprocess scripts$/.test(m[2]!)).map((m) => m[1]!);
+    const names = [...r.stderr.matchAll(/^#(\d+) \[compose\] (.*)$/gm)].filter((m) => !/inputs$|scripts$/.test(m[2]!)).map((m) => m[1]!);
     assert.ok(names.length >= 6, r.stderr);
     for (const n of names) assert.match(r.stderr, new RegExp(`^#${n} CACHED$`, 'm'), `step #${n} not cached`);
   });
@@ -213,14 +242,144 @@ describe('treefile compose: lockfile pin, recommends: false', () => {
       'manifest-lock.x86_64.json': JSON.stringify({ packages: { 'cf-app': { evra: '1.0-1.noarch' } } }),
     });
     const loaded = await loadTreefile('manifest.yaml', { basearch: 'x86_64', contextDir: ctx });
-    const res = await composeTreefile(loaded, { context: contextState(), fs: localContextFs(ctx), platform, epoch: EPOCH, lockfiles: ['manifest-lock.x86_64.json'] });
+    const res = await composeTreefile(loaded, { context: contextState(), fs: localContextFs(ctx), platform, epoch: EPOCH, builderImage, lockfiles: ['manifest-lock.x86_64.json'] });
     const out = join(work, 'out-locked');
     const r = await solve(res.rootfs, ctx, out);
     assert.ok(r.ok, r.stderr.slice(-3000));
-    assert.match(r.stderr, /\[install\] locked: cf-app-1\.0-1\.noarch/);
+    // Logged when the install step runs (it is cached when an earlier run had the same inputs).
+    assert.match(r.stderr, /\[install\] locked: cf-app-1\.0-1\.noarch|\[compose\] dnf install cf-app \(repos: cftest, 1 locked \(cf-app-1\.0-1\.noarch\)\)\n#\d+ CACHED/);
     const q = await run('rpm', ['--root', out, '--dbpath', '/usr/lib/sysimage/rpm', '-qa', '--qf', '%{NEVRA}\n']);
     assert.deepEqual(q.stdout.trim().split('\n').sort(), ['cf-app-1.0-1.noarch', 'cf-filesystem-1.0-1.x86_64', 'cf-lib-1.0-1.noarch']);
     assert.equal(await read(join(out, 'usr/share/cf-app/version')), 'version 1.0\n');
+  });
+});
+
+async function composeIn(ctx: string, extra: Partial<Parameters<typeof composeTreefile>[1]> = {}): Promise<ComposeTreefileResult> {
+  const loaded = await loadTreefile('manifest.yaml', { basearch: 'x86_64', contextDir: ctx });
+  return composeTreefile(loaded, { context: contextState(), fs: localContextFs(ctx), platform, epoch: EPOCH, builderImage, ...extra });
+}
+
+async function rpmQa(out: string): Promise<string[]> {
+  const q = await run('rpm', ['--root', out, '--dbpath', '/usr/lib/sysimage/rpm', '-qa', '--qf', '%{NEVRA}\n']);
+  return q.stdout.trim().split('\n').sort();
+}
+
+describe('treefile compose: strict lockfile', () => {
+  const LOCK_ALL = { packages: { 'cf-app': { evra: '1.0-1.noarch' }, 'cf-lib': { evr: '1.0-1' }, 'cf-filesystem': { evra: '1.0-1.x86_64' } } };
+
+  test('only locked builds install: the weak dependency cf-extras is not locked, so it is left out', async () => {
+    const ctx = await makeContext('strict', 'releasever: "1"\nrepos: [cftest]\ncontainer: true\npackages: [cf-app]\n', {
+      'lock.json': JSON.stringify(LOCK_ALL),
+    });
+    const res = await composeIn(ctx, { lockfiles: ['lock.json'], lockfileStrict: true });
+    const out = join(work, 'out-strict');
+    const r = await solve(res.rootfs, ctx, out);
+    assert.ok(r.ok, r.stderr.slice(-3000));
+    assert.deepEqual(await rpmQa(out), ['cf-app-1.0-1.noarch', 'cf-filesystem-1.0-1.x86_64', 'cf-lib-1.0-1.noarch']);
+  });
+
+  test('an unlocked dependency fails depsolve; an unlocked request is not found', async () => {
+    const ctx = await makeContext('strict-bad', 'releasever: "1"\nrepos: [cftest]\ncontainer: true\npackages: [cf-app]\n', {
+      'lock.json': JSON.stringify({ packages: { 'cf-app': { evra: '1.0-1.noarch' } } }),
+      'all.json': JSON.stringify(LOCK_ALL),
+      'more.yaml': 'releasever: "1"\nrepos: [cftest]\ncontainer: true\npackages: [cf-app, cf-extras]\n',
+    });
+    const r = await solve((await composeIn(ctx, { lockfiles: ['lock.json'], lockfileStrict: true })).rootfs, ctx);
+    assert.equal(r.ok, false);
+    assert.match(r.stderr, /error: dnf install failed with exit code 1\. dnf reported:/);
+    assert.match(r.stderr, /package cf-lib-1\.0-1\.noarch is filtered out by exclude filtering/);
+    const loaded = await loadTreefile('more.yaml', { basearch: 'x86_64', contextDir: ctx });
+    const more = await composeTreefile(loaded, { context: contextState(), fs: localContextFs(ctx), platform, epoch: EPOCH, builderImage, lockfiles: ['all.json'], lockfileStrict: true });
+    const r2 = await solve(more.rootfs, ctx);
+    assert.equal(r2.ok, false);
+    assert.match(r2.stderr, /Error: Unable to find a match: cf-extras/);
+  });
+});
+
+describe('treefile compose: repo-packages', () => {
+  let ctx: string;
+  before(async () => {
+    ctx = await makeContext('repo-packages', 'releasever: "1"\nrepos: [cftest]\ncontainer: true\npackages: [cf-lib]\nrepo-packages:\n  - repo: old\n    packages: [cf-app]\n');
+    // A second repo holding only cf-app 1.0; cftest has 1.0 and 2.0.
+    await mkdir(join(ctx, 'old'));
+    await cp(join(repoRoot, '.cache/test-rpms/repo/cf-app-1.0-1.noarch.rpm'), join(ctx, 'old/cf-app-1.0-1.noarch.rpm'));
+    await run('createrepo_c', ['--quiet', '--no-database', join(ctx, 'old')]);
+    await writeFile(join(ctx, 'old.repo'), '[old]\nname=old cf-app\nbaseurl=file:///context/old\ngpgcheck=0\n');
+  });
+
+  test('cf-app comes from repo old (1.0) although cftest has 2.0', async () => {
+    const res = await composeIn(ctx);
+    assert.deepEqual(res.install.repos.map((r) => r.id), ['cftest', 'old']);
+    const out = join(work, 'out-rp');
+    const r = await solve(res.rootfs, ctx, out);
+    assert.ok(r.ok, r.stderr.slice(-3000));
+    assert.match(r.stderr, /\[install\] repo-packages: cf-app from old/);
+    assert.deepEqual(await rpmQa(out), ['cf-app-1.0-1.noarch', 'cf-extras-1.0-1.noarch', 'cf-filesystem-1.0-1.x86_64', 'cf-lib-1.0-1.noarch']);
+  });
+
+  test('a package the repo does not have, and an unknown repo', async () => {
+    await writeFile(join(ctx, 'manifest.yaml'), 'releasever: "1"\nrepos: [cftest]\ncontainer: true\npackages: [cf-app]\nrepo-packages:\n  - repo: old\n    packages: [cf-lib]\n');
+    const r = await solve((await composeIn(ctx)).rootfs, ctx);
+    assert.equal(r.ok, false);
+    assert.match(r.stderr, /error: repo-packages: No matches for 'cf-lib' in repo 'old'/);
+    await writeFile(join(ctx, 'manifest.yaml'), 'releasever: "1"\nrepos: [cftest]\ncontainer: true\npackages: [cf-app]\nrepo-packages:\n  - repo: nope\n    packages: [cf-lib]\n');
+    await assert.rejects(composeIn(ctx), { message: 'manifest.yaml:6: repo-packages[0].repo: Unknown rpm-md repository: nope (known: cftest, old)' });
+  });
+});
+
+describe('treefile compose: the install script picks dnf5 when the builder has it', () => {
+  // No dnf5 image is reachable here, so `dnf5` is a shim over the builder's dnf 4 that refuses dnf 4
+  // spellings and maps the dnf5 ones (spec §6.1) back: the script must hand it the dnf5 options.
+  const SHIM = `#!/bin/bash
+printf '[dnf5-shim] %s\\n' "$*" >&2
+if [ "$1" = --version ]; then echo "dnf5 version 5.2.0 (shim)"; exit 0; fi
+args=(); repos=0
+for a in "$@"; do
+  case "$a" in
+    --noplugins|--disablerepo=*|--enablerepo=*|--setopt=tsflags=nodocs) echo "dnf5-shim: dnf 4 option $a" >&2; exit 2 ;;
+    --no-plugins) args+=(--noplugins) ;;
+    --no-docs) args+=(--setopt=tsflags=nodocs) ;;
+    --repo=*) [ $repos = 1 ] || args+=('--disablerepo=*'); repos=1; args+=("--enablerepo=\${a#--repo=}") ;;
+    *) args+=("$a") ;;
+  esac
+done
+dnf "\${args[@]}"
+rc=$?
+# The install command's own argv goes into the tree: the evidence survives a cached rerun.
+if [ $rc = 0 ] && printf '%s\\n' "$@" | grep -qx install; then printf '%s\\n' "$*" > /target/usr/share/cf-dnf5-argv; fi
+exit $rc
+`;
+
+  test('dnf5 options reach dnf5; the tree is complete', async () => {
+    const ctx = await makeContext('dnf5', 'releasever: "1"\nrepos: [cftest]\ncontainer: true\ndocumentation: false\npackages: [cf-app]\n');
+    const builder = image(builderImage, { platform }).file(mkfile('/usr/bin/dnf5', 0o755, SHIM), { customName: 'dnf5 shim' });
+    const res = await composeIn(ctx, { builder });
+    const out = join(work, 'out-dnf5');
+    const r = await solve(res.rootfs, ctx, out);
+    assert.ok(r.ok, r.stderr.slice(-3000));
+    assert.match(await read(join(out, 'usr/share/cf-dnf5-argv')), /^-y --installroot=\/target --releasever=1 --no-plugins [^\n]* --no-docs --repo=cftest install cf-app\n$/);
+    assert.deepEqual(await rpmQa(out), ['cf-app-2.0-1.noarch', 'cf-extras-1.0-1.noarch', 'cf-filesystem-1.0-1.x86_64', 'cf-lib-1.0-1.noarch']);
+    await assert.rejects(lstat(join(out, 'usr/share/doc/cf-app/README')), '--no-docs reached dnf');
+  });
+});
+
+describe('rpmdb-normalize on an rpmdb that rpm wrote without SOURCE_DATE_EPOCH', () => {
+  test('the CLI step rewrites wall-clock install times; rpm still reads the database', async () => {
+    // The builder's rpm 4.18 already takes install times from SOURCE_DATE_EPOCH; older ones (EL9's
+    // 4.16) do not. The host rpm without the variable stands in for those.
+    const root = join(work, 'rpmdb-host');
+    await mkdir(root, { recursive: true });
+    const repo = join(repoRoot, '.cache/test-rpms/repo');
+    const { SOURCE_DATE_EPOCH: _, ...env } = process.env;
+    await run('rpm', ['--root', root, '--dbpath', '/usr/share/rpm', '-i', '--justdb', '--nodeps', '--noscripts', join(repo, 'cf-lib-1.0-1.noarch.rpm'), join(repo, 'cf-extras-1.0-1.noarch.rpm')], { env });
+    const q = () => run('rpm', ['--root', root, '--dbpath', '/usr/share/rpm', '-qa', '--qf', '%{NAME} %{INSTALLTID} %{INSTALLTIME}\n']);
+    const before = (await q()).stdout.trim().split('\n');
+    assert.ok(before.every((l) => Number(l.split(' ')[1]) > EPOCH + 1000), before.join('; '));
+    await run(join(repoRoot, 'node_modules/.bin/node'), [join(repoRoot, 'src/main.ts'), 'rpmdb-normalize', root, '--source-date-epoch', String(EPOCH)]);
+    const after = (await q()).stdout.trim().split('\n').sort();
+    assert.deepEqual(after.map((l) => l.split(' ').slice(1).join(' ')).sort(), [`${EPOCH} ${EPOCH}`, `${EPOCH} ${EPOCH + 1}`]);
+    assert.deepEqual(after.map((l) => l.split(' ')[0]), ['cf-extras', 'cf-lib']);
+    assert.deepEqual((await readdir(join(root, 'usr/share/rpm'))).filter((f) => f.startsWith('rpmdb')), ['rpmdb.sqlite']);
   });
 });
 
@@ -254,6 +413,15 @@ describe('treefile compose: bad input', () => {
     assert.equal(r.ok, false);
     assert.match(r.stderr, /error: postprocess script postprocess\[0\] \(manifest\.yaml:6\) failed with exit code 3\. Its stderr:\n#\d+ [\d.]+ broken on purpose/);
     assert.match(r.stderr, /process "\/bin\/sh \/\.cf\/run postprocess\[0\] \(manifest\.yaml:6\) \/\.cf\/postprocess-0" did not complete successfully: exit code: 3/);
+  });
+
+  test('failing finalize.d script: name, exit code and stderr', async () => {
+    const ctx = await makeContext('badfinal', 'releasever: "1"\nrepos: [cftest]\ncontainer: true\npackages: [cf-lib]\n', {
+      'finalize.d/50-fail': '#!/bin/sh\necho "finalize broke" >&2\nexit 4\n',
+    });
+    const r = await solve((await compose(ctx)).rootfs, ctx);
+    assert.equal(r.ok, false);
+    assert.match(r.stderr, /error: finalize\.d script finalize\.d\/50-fail \(finalize\.d\/50-fail\) failed with exit code 4\. Its stderr:\n#\d+ [\d.]+ finalize broke/);
   });
 
   test('missing add-files source', async () => {

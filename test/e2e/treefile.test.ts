@@ -6,7 +6,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, st
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { buildOn } from '../harness/buildkit.ts';
+import { buildOn, pruneCache } from '../harness/buildkit.ts';
 import { frontendImage, registry, repoRoot, type BuildKitName } from '../harness/env.ts';
 import { needlessLayers, pullAndUnpack } from '../harness/image.ts';
 import { RunError, run } from '../harness/run.ts';
@@ -89,6 +89,18 @@ for (const kit of KITS) {
       assert.ok(changed >= 1 && changed < bumped.img.layers.length / 2, `${changed} of ${bumped.img.layers.length} layers changed`);
       assert.deepEqual(needless, [], 'layers that changed without holding a changed path');
     });
+
+    test('rpmdb-normalize: a rebuild after pruning the build cache has the same image digest', async () => {
+      writeFileSync(join(ctx, 'repro.yaml'), 'include: exampleos.yaml\nrpmdb-normalize: true\n');
+      const opts = { 'build-arg:SOURCE_DATE_EPOCH': '1700000000' };
+      const a = await build(kit, opts, 'repro.yaml');
+      const times = await run('rpm', ['--root', a.img.rootfs, '--dbpath', '/usr/share/rpm', '-qa', '--qf', '%{INSTALLTID} %{INSTALLTIME}\\n']);
+      assert.deepEqual(times.stdout.trim().split('\n').sort(), [0, 1, 2, 3, 4].map((i) => `1700000000 ${1700000000 + i}`));
+      await pruneCache(kit);
+      const b = await build(kit, opts, 'repro.yaml');
+      assert.match(b.res.stderr, /\[install\] \d+ packages installed/, 'the rebuild ran dnf again');
+      assert.equal(b.res.digest, a.res.digest);
+    });
   });
 }
 
@@ -111,14 +123,44 @@ describe('treefile bad input through the gateway', () => {
     assert.match(pp, /postprocess\[0\] \(failing\.yaml:\d+\) failed with exit code 3/);
     assert.match(pp, /broken on purpose/);
     assert.match(await fails('escape.yaml'), /escape\.yaml:1: include: .*\.\.\/outside\.yaml/);
-    const noBuilder = await (async () => {
+  });
+
+  test('COMPOSE_LOCKFILE_STRICT: an unlocked request is not found; bad values and a missing lockfile are refused', async () => {
+    const fails = async (opts: Record<string, string>) => {
       try {
-        await buildOn('standalone', { frontendImage: frontend, contextDir: ctx, filename: 'exampleos.yaml', output: { type: 'none' } });
+        await build('standalone', opts);
       } catch (e) {
-        return (e as Error).message;
+        if (e instanceof RunError) return e.message;
+        throw e;
       }
-      return '';
-    })();
-    assert.match(noBuilder, /treefile builds run dnf in a builder image: pass --build-arg COMPOSE_BUILDER_IMAGE=/);
+      assert.fail('built');
+    };
+    // lock-1.0.json locks only cf-app; exampleos.yaml also asks for cf-kernel.
+    const strict = await fails({ 'build-arg:COMPOSE_LOCKFILES': 'lock-1.0.json', 'build-arg:COMPOSE_LOCKFILE_STRICT': '1' });
+    assert.match(strict, /\[compose\] dnf install cf-app cf-kernel \(repos: cftest, 1 locked \(cf-app-1\.0-1\.noarch\), strict\)/);
+    assert.match(strict, /error: dnf install failed with exit code 1\. dnf reported:\n(#\d+ )?[\d.]+ Error: Unable to find a match: cf-kernel/);
+    assert.match(await fails({ 'build-arg:COMPOSE_LOCKFILE_STRICT': 'maybe' }), /invalid COMPOSE_LOCKFILE_STRICT 'maybe': expected 1\/true\/yes or 0\/false\/no/);
+    assert.match(await fails({ 'build-arg:COMPOSE_LOCKFILE_STRICT': 'true' }), /exampleos\.yaml: COMPOSE_LOCKFILE_STRICT=true needs lockfiles: pass --build-arg COMPOSE_LOCKFILES=<lockfile>\[,…\]/);
+  });
+
+  test('without COMPOSE_BUILDER_IMAGE the distro image is used: quay.io/fedora/fedora:42 is unreachable here', async () => {
+    writeFileSync(join(ctx, 'f42.yaml'), 'releasever: 42\nrepos: [cftest]\ncontainer: true\npackages: [cf-lib]\n');
+    let msg = '';
+    try {
+      await buildOn('standalone', { frontendImage: frontend, contextDir: ctx, filename: 'f42.yaml', output: { type: 'none' } });
+    } catch (e) {
+      msg = (e as Error).message;
+    }
+    const m = /f42\.yaml: cannot resolve the builder image quay\.io\/fedora\/fedora:42 \(default for releasever 42\): ([^\n]*?)\. The builder image runs dnf: make quay\.io\/fedora\/fedora:42 reachable, or pass --build-arg COMPOSE_BUILDER_IMAGE=<image with dnf or dnf5 and rpm>/.exec(msg);
+    assert.ok(m, msg.slice(-2000));
+    assert.match(m[1]!, /quay\.io/, 'BuildKit\'s reason names the registry');
+    // No distro to derive from: the message names the file, the releasever value and the build arg.
+    writeFileSync(join(ctx, 'el.yaml'), 'releasever: el9\nrepos: [cftest]\ncontainer: true\npackages: [cf-lib]\n');
+    try {
+      await buildOn('standalone', { frontendImage: frontend, contextDir: ctx, filename: 'el.yaml', output: { type: 'none' } });
+      assert.fail('el.yaml built');
+    } catch (e) {
+      assert.match((e as Error).message, /el\.yaml:1: releasever: releasever "el9" names no distro with a known builder image \(Fedora: a number such as 42; CentOS Stream: stream9, stream10\); pass --build-arg COMPOSE_BUILDER_IMAGE=<image with dnf or dnf5 and rpm>/);
+    }
   });
 });

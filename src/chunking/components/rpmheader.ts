@@ -29,6 +29,7 @@ const utf8 = new TextDecoder('utf-8');
 export class RpmHeader {
   readonly where: string;
   #data: Uint8Array;
+  #dataStart: number;
   #view: DataView;
   #entries = new Map<number, Entry>();
 
@@ -47,6 +48,7 @@ export class RpmHeader {
     }
     const dataStart = 8 + il * 16;
     this.#data = blob.subarray(dataStart);
+    this.#dataStart = dataStart;
     this.#view = new DataView(blob.buffer, blob.byteOffset + dataStart, dl);
     for (let i = 0; i < il; i++) {
       const at = 8 + i * 16;
@@ -140,6 +142,12 @@ export class RpmHeader {
 
   number(tag: number, name: string): number | undefined {
     return this.numbers(tag, name)?.[0];
+  }
+
+  /** Where a tag's data sits, as a byte offset from the blob's start (for in-place edits of fixed-size values). */
+  dataRange(tag: number): { offset: number; length: number; type: number; count: number } | undefined {
+    const e = this.#entries.get(tag);
+    return e && { offset: this.#dataStart + e.offset, length: e.length, type: e.type, count: e.count };
   }
 
   #wrongType(name: string, e: Entry, want: string): never {

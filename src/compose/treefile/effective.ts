@@ -1,10 +1,12 @@
 // Defaults applied in code (upstream keeps every treefile field optional): what the
 // install and postprocess steps should read instead of poking at optional keys.
 
-import type { CheckGroups, CheckPasswd, Treefile } from './types.ts';
+import type { CheckGroups, CheckPasswd, RepoPackages, Treefile } from './types.ts';
 
 export interface EffectiveSettings {
   packages: string[];
+  /** Packages to take from one repo only (already split and deduplicated by the loader). */
+  repoPackages: RepoPackages[];
   repos: string[];
   lockfileRepos: string[];
   excludePackages: string[];
@@ -44,6 +46,7 @@ export function effectiveSettings(tf: Treefile): EffectiveSettings {
   const opt = tf['opt-usrlocal'] ?? 'var';
   return {
     packages: tf.packages ?? [],
+    repoPackages: tf['repo-packages'] ?? [],
     repos: tf.repos ?? [],
     lockfileRepos: tf['lockfile-repos'] ?? [],
     excludePackages: tf['exclude-packages'] ?? [],

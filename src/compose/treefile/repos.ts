@@ -41,7 +41,7 @@ export async function loadRepoFiles(fs: ContextFs, dir: string): Promise<RepoFil
   return out;
 }
 
-/** Every `repos` / `lockfile-repos` entry must be a section of some repo file. */
+/** Every `repos` / `lockfile-repos` / `repo-packages` repo must be a section of some repo file. */
 export function checkRepoIds(loaded: LoadedTreefile, repoFiles: RepoFile[]): void {
   const known = new Set(repoFiles.flatMap((f) => f.ids));
   const errors = [];
@@ -53,6 +53,13 @@ export function checkRepoIds(loaded: LoadedTreefile, repoFiles: RepoFile[]): voi
       const where = repoFiles.length === 0 ? `no *.repo files in "${loaded.topDir || '.'}"` : `known: ${[...known].sort(compareBytes).join(', ')}`;
       errors.push({ file: o.file, line: o.line, key, message: `Unknown rpm-md repository: ${id} (${where})` });
     }
+  }
+  const rpOrigins = (loaded.origins['repo-packages'] as Origin[] | undefined) ?? [];
+  for (const [i, rp] of (loaded.treefile['repo-packages'] ?? []).entries()) {
+    if (known.has(rp.repo)) continue;
+    const o = rpOrigins[i] ?? { file: loaded.files[0]!, line: 0 };
+    const where = repoFiles.length === 0 ? `no *.repo files in "${loaded.topDir || '.'}"` : `known: ${[...known].sort(compareBytes).join(', ')}`;
+    errors.push({ file: o.file, line: o.line, key: `repo-packages[${i}].repo`, message: `Unknown rpm-md repository: ${rp.repo} (${where})` });
   }
   if (errors.length > 0) throw new TreefileError(errors);
 }

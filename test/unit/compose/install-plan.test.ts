@@ -2,7 +2,7 @@
 // LLB it becomes (mounts, no insecure entitlement, network).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { planInstall, installStep, dnfCacheId, UNSET_RELEASEVER } from '../../../src/compose/install.ts';
+import { describeInstall, planInstall, installStep, dnfCacheId, UNSET_RELEASEVER } from '../../../src/compose/install.ts';
 import { parseRepoSections, selectRepos } from '../../../src/compose/repo-config.ts';
 import { effectiveSettings } from '../../../src/compose/treefile/effective.ts';
 import type { RepoFile } from '../../../src/compose/treefile/repos.ts';
@@ -31,6 +31,16 @@ describe('planInstall', () => {
     assert.equal(p.network, 'none');
     assert.equal(p.installLangs, undefined);
     assert.deepEqual(p.seed, []);
+  });
+
+  test('dnf5 spellings (spec §6.1): --no-plugins, --repo, --no-docs; the rest as dnf 4', () => {
+    const p = plan({ packages: ['a'], repos: ['local'], releasever: 42, documentation: false, recommends: false, 'exclude-packages': ['x'] });
+    assert.deepEqual(p.dnf5Options, [
+      '-y', '--installroot=/target', '--releasever=42', '--no-plugins', '--setopt=reposdir=/cf/repos', '--setopt=varsdir=/cf/vars',
+      '--setopt=cachedir=/var/cache/cf-dnf', '--setopt=keepcache=True', '--setopt=skip_if_unavailable=False',
+      '--setopt=install_weak_deps=False', '--no-docs', '--repo=local', '--exclude=x',
+    ]);
+    assert.deepEqual(p.dnfOptions.slice(10), ['--setopt=tsflags=nodocs', '--disablerepo=*', '--enablerepo=local', '--exclude=x']);
   });
 
   test('recommends, documentation, exclude-packages, install-langs, repovars, no releasever', () => {
@@ -62,6 +72,38 @@ describe('planInstall', () => {
     assert.ok(p.dnfOptions.includes('--setopt=other.includepkgs=a,b'));
     assert.deepEqual(p.locked, [{ name: 'a', evr: '1.0-1', arch: 'noarch' }, { name: 'b', evr: '2:3-4' }]);
     assert.deepEqual(p.contextDirs, ['other', 'rpms']);
+  });
+
+  test('strict lockfile: every enabled repo shows only the locked builds', () => {
+    const tf: Treefile = { packages: ['a'], repos: ['local'], 'lockfile-repos': ['other'] };
+    const locked = [{ name: 'a', evr: '1.0-1', arch: 'noarch' }, { name: 'b', evr: '2:3-4' }];
+    const p = planInstall({ settings: effectiveSettings(tf), repoFiles: [LOCAL], locked, lockfileStrict: true, treefile: 'm.yaml' });
+    assert.deepEqual(p.dnfOptions.filter((o) => o.includes('pkgs=')), ['--setopt=local.includepkgs=a-1.0-1.noarch,b-2:3-4', '--setopt=other.includepkgs=a-1.0-1.noarch,b-2:3-4']);
+    assert.equal(p.lockfileStrict, true);
+    assert.match(describeInstall(p), /, strict\)$/);
+    assert.throws(() => planInstall({ settings: effectiveSettings(tf), repoFiles: [LOCAL], lockfileStrict: true, treefile: 'm.yaml' }), {
+      message: 'm.yaml: lockfile: a strict lockfile build needs a lockfile (COMPOSE_LOCKFILES)',
+    });
+  });
+
+  test('lockfile-repos and repo-packages come on top of every enabled repo when `repos` is unset', () => {
+    const p = planInstall({ settings: effectiveSettings({ packages: ['a'], 'lockfile-repos': ['other'] }), repoFiles: [LOCAL], locked: [{ name: 'a', evr: '1-1' }] });
+    assert.deepEqual(p.repos.map((r) => r.id), ['local', 'other']);
+    const q = plan({ packages: ['a'], 'repo-packages': [{ repo: 'other', packages: ['b'] }] });
+    assert.deepEqual(q.repos.map((r) => r.id), ['local', 'other']);
+  });
+
+  test('repo-packages: other repos hide those packages; requests include them once', () => {
+    const p = plan({ packages: ['a', 'b'], repos: ['local'], 'repo-packages': [{ repo: 'other', packages: ['b', 'c'] }, { repo: 'local', packages: ['d'] }] });
+    assert.deepEqual(p.packages, ['a', 'b', 'c', 'd']);
+    assert.deepEqual(p.repos.map((r) => r.id), ['local', 'other']);
+    assert.deepEqual(p.dnfOptions.filter((o) => o.includes('excludepkgs')), ['--setopt=local.excludepkgs=b,c', '--setopt=other.excludepkgs=d']);
+    assert.deepEqual(p.dnf5Options.filter((o) => o.includes('excludepkgs')), ['--setopt=local.excludepkgs=b,c', '--setopt=other.excludepkgs=d']);
+    assert.deepEqual(p.repoPackages, [['other', 'b'], ['other', 'c'], ['local', 'd']]);
+    assert.throws(() => plan({ packages: [], 'repo-packages': [{ repo: 'other', packages: ['x,y'] }] }), {
+      message: 'm.yaml: repo-packages[0].packages: invalid package "x,y" (one name or NEVRA, no commas)',
+    });
+    assert.deepEqual(plan({ packages: [], 'repo-packages': [{ repo: 'other', packages: ['x'] }] }).packages, ['x'], 'repo-packages alone is enough');
   });
 
   test('preserve-passwd seeds /etc from the check files', () => {

@@ -1,6 +1,6 @@
 // Postprocess planning (order, paths, checks, environment) and the LLB chain it becomes.
 import assert from 'node:assert/strict';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -80,6 +80,55 @@ describe('planPostprocess', () => {
       load({ 'm.yaml': 'packages: [a]\npostprocess-script: pp.sh\n', 'pp.sh': '#!/bin/sh\n' }, { 'pp.sh': 0o644 }),
       /postprocess-script must be executable/,
     );
+  });
+});
+
+describe('mutate-os-release, finalize.d', () => {
+  test('mutate-os-release takes the version; without one it is a note and a no-op', async () => {
+    await writeFile(join(dir, 'm.yaml'), 'packages: [a]\nreleasever: 40\nmutate-os-release: "${releasever}"\n');
+    const loaded = await loadTreefile('m.yaml', { basearch: 'x86_64', contextDir: dir });
+    const s = effectiveSettings(loaded.treefile);
+    assert.deepEqual(planPostprocess(loaded, s, { version: '40.20231114.0' }).mutateOsRelease, { from: '40', to: '40.20231114.0' });
+    const none = planPostprocess(loaded, s);
+    assert.equal(none.mutateOsRelease, undefined);
+    assert.deepEqual(none.notes.filter((n) => n.startsWith('mutate')), [
+      'mutate-os-release: no version to put in (set automatic-version-prefix or label org.opencontainers.image.version); os-release left unchanged',
+    ]);
+  });
+
+  test('finalize.d: executable files by name, include wins; workdir is the top directory', async () => {
+    await mkdir(join(dir, 'fin/finalize.d'), { recursive: true });
+    await mkdir(join(dir, 'fin/inc/finalize.d'), { recursive: true });
+    const files: [string, string, number][] = [
+      ['fin/m.yaml', 'include: inc/base.yaml\npackages: [a]\n', 0o644], ['fin/inc/base.yaml', 'packages: [b]\n', 0o644],
+      ['fin/finalize.d/20-root', '#!/bin/sh\necho root\n', 0o755], ['fin/finalize.d/10-same', '#!/bin/sh\necho root-same\n', 0o755],
+      ['fin/finalize.d/README', 'not executable\n', 0o644], ['fin/inc/finalize.d/10-same', '#!/bin/sh\necho inc-same\n', 0o755],
+    ];
+    for (const [p, t, m] of files) {
+      await writeFile(join(dir, p), t);
+      await chmod(join(dir, p), m);
+    }
+    const loaded = await loadTreefile('fin/m.yaml', { basearch: 'x86_64', contextDir: dir });
+    const plan = planPostprocess(loaded, effectiveSettings(loaded.treefile));
+    assert.deepEqual(plan.finalize.map((f) => [f.file, f.label, new TextDecoder().decode(f.data)]), [
+      ['finalize-0', 'finalize.d/10-same (fin/inc/finalize.d/10-same)', '#!/bin/sh\necho inc-same\n'],
+      ['finalize-1', 'finalize.d/20-root (fin/finalize.d/20-root)', '#!/bin/sh\necho root\n'],
+    ]);
+    assert.equal(plan.workdir, 'fin');
+    const builder = image('127.0.0.1:5000/compose-frontend/builder:bookworm');
+    const r = postprocessSteps(plan, scratch(), scratch(), { builder, context: image('ctx.example/x'), epoch: 7, inputHashInput: 'ab' });
+    const g = marshalGraph(r.rootfs, { platform: { os: 'linux', architecture: 'amd64' } });
+    const fin = g.ops.filter((o) => o.op.exec && o.op.exec.meta!.args[1] === '/cf/run').map((o) => o.op.exec!);
+    assert.deepEqual(fin.map((e) => e.meta!.args.slice(2).join(' ')).sort(), [
+      'finalize.d/10-same (fin/inc/finalize.d/10-same) /cf/finalize-0 finalize.d script', 'finalize.d/20-root (fin/finalize.d/20-root) /cf/finalize-1 finalize.d script',
+    ]);
+    for (const e of fin) {
+      assert.equal(e.meta!.cwd, '/target');
+      assert.ok(e.meta!.env.includes('RPMOSTREE_WORKDIR=/cf-workdir'));
+      assert.equal(e.network, 2);
+      const wd = e.mounts.find((m) => m.dest === '/cf-workdir')!;
+      assert.deepEqual([wd.readonly, wd.selector], [true, '/fin']);
+    }
   });
 });
 
