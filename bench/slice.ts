@@ -4,7 +4,8 @@
 //
 //   node bench/slice.ts [--files N] [--links clustered|scattered] [--rootfs DIR] [--runs N]
 //                       [--synth-runs N] [--kits docker,standalone] [--trees debian,synthetic]
-//                       [--fallback-kits standalone|none] [--no-probe]
+//                       [--fallback-kits standalone|none] [--no-probe] [--tag NAME] [--out DIR]
+//                       [--max-layers N]
 //   node bench/slice.ts --render .cache/bench/slice-latest/result.json   (report of an earlier run)
 //
 // For each tree × BuildKit × run × {chunked, single}: prune the build cache, cold build + push to a
@@ -43,19 +44,24 @@ const { values: args } = parseArgs({
     'fallback-kits': { type: 'string', default: 'standalone' },
     'no-probe': { type: 'boolean', default: false },
     render: { type: 'string' },
+    // Frontend image tag suffix and output directory: separate runs (other worktrees) must not share them.
+    tag: { type: 'string', default: 'bench' },
+    'max-layers': { type: 'string', default: '64' },
+    out: { type: 'string' },
   },
 });
 
-const FRONTEND_TAG = `${registry}/compose-frontend:bench`;
-const NOEXEC_TAG = `${registry}/compose-frontend:bench-noexec`;
+const FRONTEND_TAG = `${registry}/compose-frontend:${args.tag}`;
+const NOEXEC_TAG = `${registry}/compose-frontend:${args.tag}-noexec`;
 const BUILD_TIMEOUT_MS = 15 * 60_000;
-const OUT_DIR = join(repoRoot, '.cache/bench/slice-latest');
+const OUT_DIR = args.out ? resolve(args.out) : join(repoRoot, '.cache/bench/slice-latest');
 const log = (s: string) => process.stderr.write(`[slice] ${s}\n`);
 
 const kits = args.kits!.split(',') as BuildKitName[];
 const fallbackKits = (args['fallback-kits'] === 'none' ? [] : args['fallback-kits']!.split(',')) as BuildKitName[];
 const trees = args.trees!.split(',');
 const files = Number(args.files);
+const maxLayers = Number(args['max-layers']);
 const nonce = randomBytes(4).toString('hex');
 
 async function frontendImage(tag: string, entry?: string): Promise<string> {
@@ -245,7 +251,7 @@ async function main(): Promise<void> {
   try {
     const defs = join(work, 'defs');
     mkdirSync(defs);
-    writeFileSync(join(defs, 'build.yaml'), 'rootfs:\n  dir: rootfs\nmax-layers: 64\n');
+    writeFileSync(join(defs, 'build.yaml'), `rootfs:\n  dir: rootfs\nmax-layers: ${maxLayers}\n`);
     writeFileSync(join(defs, 'Dockerfile'), 'FROM scratch\nCOPY rootfs/ /\n');
 
     const ctxs: TreeCtx[] = [];
@@ -268,7 +274,7 @@ async function main(): Promise<void> {
       writeMarker(rootfs, 1);
       let shape: LayerShape[] | undefined;
       try {
-        shape = await planShape(rootfs, epochOf(1));
+        shape = await planShape(rootfs, epochOf(1), maxLayers);
       } catch (e) {
         log(`${name}: cannot replicate the layer plan on the host (${(e as Error).message}); no cost model`);
       }

@@ -1,11 +1,13 @@
 // The shape of the layer FileOps the frontend emits for a tree: the same scan, planner and LLB code
 // run on the host copy of the build context, then each layer's FileOp is counted (copy actions =
-// 1 selection copy + the re-stamp copies of parent-only directories; include/exclude patterns).
+// the copies rooted at subtrees + the stamp copy; include/exclude patterns; entries under the roots,
+// i.e. what BuildKit walks and hashes).
 // Joined with per-layer durations from a build log, it shows what a FileOp's time depends on.
 // Mirrors the planner choice of src/frontend/build.ts (pack planner when components are known).
 import { packPlanner } from '../../src/chunking/pack.ts';
 import { simplePlanner } from '../../src/chunking/simple.ts';
-import { buildLayers } from '../../src/image/layers.ts';
+import { subtreeSizes } from '../../src/image/copy-roots.ts';
+import { buildLayers, layerCopyPlans } from '../../src/image/layers.ts';
 import * as llb from '../../src/llb/index.ts';
 import { inventory } from '../../src/rootfs/inventory.ts';
 import { LocalRootfs } from '../../src/rootfs/local.ts';
@@ -17,6 +19,8 @@ export interface LayerShape {
   includes: number;
   excludes: number;
   paths: number;
+  /** Entries under the copy roots (absent in results recorded before copies were rooted). */
+  walk?: number;
 }
 
 export async function planShape(rootfs: string, epoch: number, maxLayers = 64): Promise<LayerShape[]> {
@@ -34,6 +38,8 @@ export async function planShape(rootfs: string, epoch: number, maxLayers = 64): 
     useMerge: true,
     ignoreCache: false,
   });
+  const sizes = subtreeSizes(listing.entries.map((e) => e.path));
+  const walks = layerCopyPlans(listing.entries, listing.skipped, plan).map((p) => p.copies.reduce((n, c) => n + (sizes.get(c.src) ?? 1), 0));
   const g = llb.marshalGraph(state);
   const out: LayerShape[] = [];
   for (const op of g.ops) {
@@ -48,6 +54,7 @@ export async function planShape(rootfs: string, epoch: number, maxLayers = 64): 
       includes: copies.reduce((n, c) => n + c.includePatterns.length, 0),
       excludes: copies.reduce((n, c) => n + c.excludePatterns.length, 0),
       paths: plan.layers[index - 1]?.paths.length ?? 0,
+      walk: walks[index - 1],
     });
   }
   return out.sort((a, b) => a.index - b.index);

@@ -191,16 +191,20 @@ export function renderReport(r: BenchResult): string {
     });
     if (rows.length < 3) return [];
     const fit = linearFit(rows.map((x) => x.l.actions), rows.map((x) => x.ms));
-    const fitInc = linearFit(rows.map((x) => x.l.includes + x.l.excludes), rows.map((x) => x.ms));
+    const hasWalk = rows.every((x) => x.l.walk !== undefined);
+    const fitInc = hasWalk
+      ? linearFit(rows.map((x) => x.l.walk!), rows.map((x) => x.ms))
+      : linearFit(rows.map((x) => x.l.includes + x.l.excludes), rows.map((x) => x.ms));
+    const walked = hasWalk ? rows.reduce((n, x) => n + x.l.walk!, 0) : undefined;
     const actions = rows.reduce((n, x) => n + x.l.actions, 0);
     const patterns = rows.reduce((n, x) => n + x.l.includes + x.l.excludes, 0);
     const measured = rows.reduce((n, x) => n + x.ms, 0);
-    return [`| ${g.tree} | ${KIT[g.kit] ?? g.kit} | ${rows.length} | ${actions} | ${patterns} | ${Math.round(fit.a)} + ${fit.b.toFixed(1)}·actions (r² ${fit.r2.toFixed(2)}) | r² ${fitInc.r2.toFixed(2)} | ${sec(fit.a * rows.length)} | ${sec(fit.b * actions)} | ${sec(measured)} |`];
+    return [`| ${g.tree} | ${KIT[g.kit] ?? g.kit} | ${rows.length} | ${actions} | ${patterns} | ${Math.round(fit.a)} + ${fit.b.toFixed(1)}·actions (r² ${fit.r2.toFixed(2)}) | ${hasWalk ? `walk ${walked}: ${Math.round(fitInc.a)} + ${(fitInc.b * 1000).toFixed(1)} µs·entries (r² ${fitInc.r2.toFixed(2)})` : `patterns: r² ${fitInc.r2.toFixed(2)}`} | ${sec(fit.a * rows.length)} | ${sec(fit.b * actions)} | ${sec(measured)} |`];
   });
   if (models.length) {
-    L.push('**6. What one layer FileOp costs** (cold chunked builds, median duration per layer vs the shape of its FileOp replicated on the host: copy actions = 1 selection copy + 1 re-stamp copy per parent-only directory; least-squares fit over the layers. On buildkitd the FileOps run in parallel, so their durations include waiting for the CPU.)');
+    L.push('**6. What one layer FileOp costs** (cold chunked builds, median duration per layer vs the shape of its FileOp replicated on the host by the same code: its copy actions, and the entries under the copy roots (walk: what BuildKit lstat()s and hashes); least-squares fits over the layers. On buildkitd the FileOps run in parallel, so their durations include waiting for the CPU.)');
     L.push('');
-    L.push('| tree | BuildKit | layers | Σ copy actions | Σ patterns | ms per FileOp ≈ | fit on patterns instead | fixed part | action part | Σ measured |');
+    L.push('| tree | BuildKit | layers | Σ copy actions | Σ patterns | ms per FileOp ≈ | fit on walked entries (or patterns) instead | fixed part | action part | Σ measured |');
     L.push('| --- | --- | ---: | ---: | ---: | --- | --- | ---: | ---: | ---: |');
     L.push(...models);
     L.push('');
