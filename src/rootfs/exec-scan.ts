@@ -11,7 +11,11 @@ import { GatewayRootfs } from './gateway.ts';
 import { decodeListing, type Listing } from './listing.ts';
 
 export const FRONTEND_DEFINITION = '/run/config/buildkit/metadata/frontend.bin';
-const LISTING = 'listing.json.gz';
+/**
+ * Written into the ExecOp's own root (our image), whose output we read: an extra output mount would
+ * cost BuildKit one more snapshot to create, mount and commit (the root's is committed anyway).
+ */
+const LISTING = '/tmp/compose-frontend-listing.json';
 
 /** The exec scan needs our own image (frontend.bin, BuildKit ≥ 0.10) and bind mounts. */
 export function execScanAvailable(gw: Gateway, definitionPath = FRONTEND_DEFINITION): boolean {
@@ -26,14 +30,15 @@ export async function execScan(
   const self = llb.fromDefinition(Definition.decode(readFileSync(opts.definitionPath ?? FRONTEND_DEFINITION)));
   const run = self.run({
     // Same paths inside the ExecOp: its root is the image this process runs from.
-    args: [process.execPath, process.argv[1], 'scan-rootfs', '/rootfs', `/out/${LISTING}`],
+    args: [process.execPath, process.argv[1], 'scan-rootfs', '/rootfs', LISTING],
     network: 'none',
     mounts: [
       { dest: '/rootfs', state: rootfs.state, selector: rootfs.prefix ? `/${rootfs.prefix}` : undefined, readonly: true },
-      { dest: '/out', output: true },
     ],
   }, { customName: '[scan] list the root filesystem', ignoreCache: opts.ignoreCache });
-  const def = llb.marshal(run.mount('/out'), { platform: opts.platform });
+  const def = llb.marshal(run.root, { platform: opts.platform });
   const ref = (await gw.solve({ definition: def, evaluate: true })).ref;
-  return decodeListing(await new GatewayRootfs(gw, ref, '', 'rootfs listing').readFile(LISTING));
+  // A range to the end: read until a short read, without a stat round trip first.
+  const view = new GatewayRootfs(gw, ref, '', 'rootfs listing');
+  return decodeListing(await view.readFile(LISTING.slice(1), { offset: 0, length: Number.MAX_SAFE_INTEGER }));
 }

@@ -145,3 +145,26 @@ test('compareBytewise sorts like UTF-8 bytes', () => {
   assert.deepEqual(sorted, byBytes);
   assert.deepEqual(sorted, ['Z', 'a', 'a-b', 'a/b', 'ab', 'a\u00e9', '\uffff', '\u{1f600}']);
 });
+
+test('LocalRootfs: names holding a real U+FFFD or starting with U+FEFF are kept verbatim', async (t) => {
+  const root = tempTree(t);
+  mkdirSync(join(root, 'd'));
+  writeFileSync(join(root, 'd/a\uFFFDb'), 'x');
+  writeFileSync(join(root, 'd/\uFEFFbom'), 'yy');
+  symlinkSync('\uFEFFbom', join(root, 'd/link'));
+  const { entries } = await scanRootfs(new LocalRootfs(root));
+  assert.deepEqual(entries.map((e) => [e.path, e.kind, e.size, e.target ?? null]), [
+    ['d', 'dir', 0, null],
+    ['d/a\uFFFDb', 'file', 1, null],
+    ['d/link', 'symlink', 0, '\uFEFFbom'],
+    ['d/\uFEFFbom', 'file', 2, null],
+  ]);
+});
+
+test('scanRootfs: a non-UTF-8 symlink target fails with the path', async (t) => {
+  const root = tempTree(t);
+  symlinkSync(Buffer.from([0x61, 0xff]), join(root, 'l'));
+  await assert.rejects(scanRootfs(new LocalRootfs(root, "rootfs dir 'r'")), {
+    message: "scanning rootfs dir 'r': rootfs dir 'r': symlink target of 'l' is not valid UTF-8: 'a\\xff'",
+  });
+});
