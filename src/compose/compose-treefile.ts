@@ -5,6 +5,7 @@
 // version) are files in `meta`; the caller reads them after solving (see `metaFiles`).
 
 import { createHash } from 'node:crypto';
+import type { SelfImage } from '../frontend/self-exec.ts';
 import { image, type LlbPlatform, type State } from '../llb/index.ts';
 import { chooseBuilderImage } from './builder-choice.ts';
 import { installStep, planInstall, type InstallPlan } from './install.ts';
@@ -59,11 +60,8 @@ export interface ComposeTreefileOptions {
   labels?: Readonly<Record<string, string>>;
 }
 
-export interface ToolsImage {
-  state: State;
-  /** e.g. ['/usr/local/bin/node', '/app/compose-frontend.mjs'] */
-  argv: string[];
-}
+/** This program's own image (frontend/self-exec.ts), e.g. argv ['/usr/local/bin/node', '/app/compose-frontend.mjs']. */
+export type ToolsImage = SelfImage;
 
 export interface ComposeTreefileResult {
   rootfs: State;

@@ -1,15 +1,13 @@
 // A treefile as the build file: load it (includes resolved inside the build context, read through the
 // gateway), express the dnf install + postprocess as LLB, and hand the composed rootfs to the chunker.
-import { existsSync, readFileSync } from 'node:fs';
 import type { Gateway } from '../frontend/gateway.ts';
-import { Definition } from '../gen/github.com/moby/buildkit/solver/pb/ops.ts';
-import { FRONTEND_DEFINITION } from '../rootfs/exec-scan.ts';
+import { selfImage } from '../frontend/self-exec.ts';
 import type { FrontendOptions, Platform } from '../frontend/options.ts';
 import * as llb from '../llb/index.ts';
 import { GatewayRootfs } from '../rootfs/gateway.ts';
 import type { RootfsView } from '../rootfs/types.ts';
 import { builderUnavailableMessage, BUILDER_IMAGE_ARG, chooseBuilderImage, type BuilderChoice } from './builder-choice.ts';
-import { composeTreefile, type ToolsImage } from './compose-treefile.ts';
+import { composeTreefile } from './compose-treefile.ts';
 import type { ResolvedRootfs } from './rootfs-source.ts';
 import { loadTreefile, type ContextFs } from './treefile/index.ts';
 
@@ -91,12 +89,6 @@ async function resolveBuilder(gw: Gateway, opts: FrontendOptions, treefile: stri
     throw new Error(builderUnavailableMessage(treefile, choice, (e as Error).message));
   }
   return name.includes('@') ? name : `${name}@${digest}`;
-}
-
-/** This frontend's own image (BuildKit mounts its definition), to run our CLI in build steps. */
-function selfImage(): ToolsImage | undefined {
-  if (!existsSync(FRONTEND_DEFINITION) || process.argv[1] === undefined) return undefined;
-  return { state: llb.fromDefinition(Definition.decode(readFileSync(FRONTEND_DEFINITION))), argv: [process.execPath, process.argv[1]] };
 }
 
 /** A boolean build arg: 1/true/yes or 0/false/no (empty or absent: false). */

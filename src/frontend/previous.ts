@@ -11,7 +11,7 @@ import { PLAN_LABEL } from '../image/config.ts';
 import { normalizeImageRef, parseImageRef } from '../llb/index.ts';
 import type { Gateway } from './gateway.ts';
 import type { Platform } from './options.ts';
-import { selfExec, selfExecAvailable } from './self-exec.ts';
+import { readResult, selfExec, selfExecAvailable } from './self-exec.ts';
 
 export interface PreviousResult {
   previous?: PreviousPlanDetail;
@@ -22,7 +22,7 @@ export interface PreviousResult {
 
 /** Label every ostree-ext (rpm-ostree, bootc) image carries. */
 export const OSTREE_COMMIT_LABEL = 'ostree.commit';
-const MANIFEST_FILE = 'manifest.json';
+const MANIFEST_FILE = '/tmp/compose-frontend-manifest.json';
 
 interface ImageConfig {
   config?: { Labels?: Record<string, string> };
@@ -71,7 +71,7 @@ async function readOstreePlan(gw: Gateway, ref: string, pinned: string, o: Previ
   let out: { digest?: string; manifest?: { layers?: { annotations?: Record<string, string> }[] }; error?: string };
   try {
     const dir = await selfExec(gw, {
-      args: ['fetch-manifest', pinned, `/out/${MANIFEST_FILE}`, '--platform', `${o.platform.os}/${o.platform.architecture}${v}`],
+      args: ['fetch-manifest', pinned, MANIFEST_FILE, '--platform', `${o.platform.os}/${o.platform.architecture}${v}`],
       network: 'sandbox',
       name: `[previous-build] read the layer annotations of ${ref}`,
       platform: o.platform,
@@ -79,7 +79,7 @@ async function readOstreePlan(gw: Gateway, ref: string, pinned: string, o: Previ
       ignoreCache: o.ignoreCache,
       ...(o.definitionPath ? { definitionPath: o.definitionPath } : {}),
     });
-    out = JSON.parse(Buffer.from(await dir.readFile(MANIFEST_FILE)).toString('utf8')) as typeof out;
+    out = JSON.parse(Buffer.from(await readResult(dir, MANIFEST_FILE)).toString('utf8')) as typeof out;
   } catch (e) {
     return { warning: `${where}: its manifest cannot be fetched (${(e as Error).message.split('\n')[0]}); planning without it` };
   }
