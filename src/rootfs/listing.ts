@@ -14,7 +14,7 @@
 //    "comps":[{"id", "size", "version"?, "changeTime"?, "changeFrequency"?, "runs":[start, count, …]}, …]}
 //                            a component's paths are runs of entry indices (its paths are entries)
 // An error listing is {"v":2,"error":"…"}. Written uncompressed: it goes through a local mount, and
-// gzip cost more CPU than the bytes it saves on the way back (docs/scan.md); a gzip'd listing is still
+// gzip cost more CPU than the bytes it saves on the way back (docs/benchmarks.md, "Scan + plan"); a gzip'd listing is still
 // read (1f 8b magic).
 import { gunzipSync } from 'node:zlib';
 import type { Component } from '../chunking/types.ts';
