@@ -243,7 +243,9 @@ fi
 /**
  * Runs one script (postprocess inside the new root, or finalize.d in the builder) with network off
  * and an empty /tmp. stderr is collected and repeated after a one-line summary, so the last lines
- * of a failed step are the script's name, its exit code and what it printed on stderr.
+ * of a failed step are the script's name, its exit code and what it printed on stderr. The script's
+ * stdout goes to our stderr: BuildKit reads the two streams separately, so only one stream keeps
+ * the order of what was printed.
  * argv: NAME SCRIPT [KIND] (default "postprocess script"; finalize.d passes "finalize.d script")
  */
 export const RUN_SCRIPT_SH = sh`
@@ -251,7 +253,7 @@ export const RUN_SCRIPT_SH = sh`
 name=$1
 script=$2
 kind=\${3:-postprocess script}
-"$script" 2>/tmp/.cf-stderr
+"$script" 3>&2 2>/tmp/.cf-stderr 1>&3 3>&-
 rc=$?
 if [ "$rc" -ne 0 ]; then
   printf '\nerror: %s %s failed with exit code %s. Its stderr:\n' "$kind" "$name" "$rc" >&2
