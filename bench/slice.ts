@@ -5,7 +5,7 @@
 //   node bench/slice.ts [--files N] [--links clustered|scattered] [--rootfs DIR] [--runs N]
 //                       [--synth-runs N] [--kits docker,standalone] [--trees debian,synthetic]
 //                       [--fallback-kits standalone|none] [--no-probe] [--tag NAME] [--out DIR]
-//                       [--max-layers N]
+//                       [--max-layers N] [--keep-frontend]
 //   node bench/slice.ts --render .cache/bench/slice-latest/result.json   (report of an earlier run)
 //
 // For each tree × BuildKit × run × {chunked, single}: prune the build cache, cold build + push to a
@@ -43,6 +43,9 @@ const { values: args } = parseArgs({
     trees: { type: 'string', default: 'debian,synthetic' },
     'fallback-kits': { type: 'string', default: 'standalone' },
     'no-probe': { type: 'boolean', default: false },
+    // After the prune, load the frontend image again (a build that fails at once), so "cold" excludes the
+    // one-time pull of our image, as the single-layer build's Dockerfile frontend is built into BuildKit.
+    'keep-frontend': { type: 'boolean', default: false },
     render: { type: 'string' },
     // Frontend image tag suffix and output directory: separate runs (other worktrees) must not share them.
     tag: { type: 'string', default: 'bench' },
@@ -102,6 +105,7 @@ async function pair(t: TreeCtx, kit: BuildKitName, mode: 'chunked' | 'single', r
       timeoutMs: BUILD_TIMEOUT_MS,
     });
   await pruneCache(kit);
+  if (mode === 'chunked' && args['keep-frontend']) await preloadFrontend(t, kit, defs, frontend);
   const cold = await build('cold');
   log(`${t.info.name} ${kit} ${mode} run ${r}: cold ${(cold.wallMs / 1000).toFixed(1)} s`);
   const changed = join(t.rootfs, t.info.changedFile);
@@ -146,6 +150,13 @@ function summarize(b: TimedBuild): BuildSummary {
 }
 
 const epochOf = (r: number) => 1_000_000_000 + (parseInt(nonce, 16) % 100_000_000) + r;
+
+/** Pulls and starts our image through a build that stops at its build file (invalid on purpose). */
+async function preloadFrontend(t: TreeCtx, kit: BuildKitName, defs: string, frontend: string): Promise<void> {
+  const ok = await timedBuild({ kit, contextDir: t.contextDir, file: join(defs, 'preload.yaml'), frontend, buildArgs: {}, ref: `${registry}/bench-preload:x`, timeoutMs: BUILD_TIMEOUT_MS })
+    .then(() => true, () => false);
+  if (ok) throw new Error('preload build of preload.yaml succeeded; it must fail at its build file');
+}
 
 function writeMarker(rootfs: string, r: number): void {
   const marker = join(rootfs, '.bench-run');
@@ -253,6 +264,7 @@ async function main(): Promise<void> {
     mkdirSync(defs);
     writeFileSync(join(defs, 'build.yaml'), `rootfs:\n  dir: rootfs\nmax-layers: ${maxLayers}\n`);
     writeFileSync(join(defs, 'Dockerfile'), 'FROM scratch\nCOPY rootfs/ /\n');
+    writeFileSync(join(defs, 'preload.yaml'), 'max-layers: 0\n');
 
     const ctxs: TreeCtx[] = [];
     for (const name of trees) {
