@@ -20,6 +20,14 @@ version=0.15.3
 
 pkg-config --exists ostree-1 || { echo "ostree-ext-check: libostree-dev is missing (apt-get install -t trixie libostree-dev)" >&2; exit 1; }
 
+# cargo_toml NAME OPT_LEVEL [EXTRA_DEPENDENCY_LINE]: the manifest of one of the two helper crates.
+cargo_toml() {
+  printf '[package]\nname = "%s"\nversion = "0.1.0"\nedition = "2021"\npublish = false\n\n' "$1"
+  printf '[dependencies]\nostree-ext = "=%s"\ntokio = { version = "1", features = ["rt", "macros"] }\nanyhow = "1"\n' "$version"
+  if [ -n "${3:-}" ]; then printf '%s\n' "$3"; fi
+  printf '\n[profile.release]\nopt-level = %s\ndebug = false\nincremental = false\n' "$2"
+}
+
 # --- `--encapsulate`: the exporter side, for bench/ostree-export.ts -------------------------------
 # `.cache/ostree-ext-encap/target/release/ostree-ext-encap REPO REV OCIDIR [MAX_LAYERS [DEPTH]]`
 # runs ostree-ext's container::encapsulate (what rpm-ostree compose container-encapsulate and
@@ -36,24 +44,7 @@ build_encapsulate() {
   if [ ! -f "$dir/Cargo.lock" ] && [ -f .cache/ostree-ext-check/Cargo.lock ]; then
     sed 's/^name = "ostree-ext-check"$/name = "ostree-ext-encap"/' .cache/ostree-ext-check/Cargo.lock >"$dir/Cargo.lock"
   fi
-  cat >"$dir/Cargo.toml.new" <<EOF
-[package]
-name = "ostree-ext-encap"
-version = "0.1.0"
-edition = "2021"
-publish = false
-
-[dependencies]
-ostree-ext = "=$version"
-tokio = { version = "1", features = ["rt", "macros"] }
-anyhow = "1"
-indexmap = "2"
-
-[profile.release]
-opt-level = 3
-debug = false
-incremental = false
-EOF
+  cargo_toml ostree-ext-encap 3 'indexmap = "2"' >"$dir/Cargo.toml.new"
 
   cat >"$dir/src/main.rs.new" <<'EOF'
 // Encapsulates an ostree commit as a chunked container image with ostree-ext (the exporter).
@@ -152,23 +143,7 @@ if [ "${1:-}" = --encapsulate ]; then
 fi
 mkdir -p "$dir/src"
 
-cat >"$dir/Cargo.toml.new" <<EOF
-[package]
-name = "ostree-ext-check"
-version = "0.1.0"
-edition = "2021"
-publish = false
-
-[dependencies]
-ostree-ext = "=$version"
-tokio = { version = "1", features = ["rt", "macros"] }
-anyhow = "1"
-
-[profile.release]
-opt-level = 1
-debug = false
-incremental = false
-EOF
+cargo_toml ostree-ext-check 1 >"$dir/Cargo.toml.new"
 
 cat >"$dir/src/main.rs.new" <<'EOF'
 // Imports an image with ostree-ext's ImageImporter (what `ostree container image pull` runs).
