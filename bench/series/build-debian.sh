@@ -139,8 +139,9 @@ v1() {
   umount_chroot
 }
 
-v2() {
-  sources bookworm "$MIRROR" bookworm-updates "$MIRROR" bookworm-security "$SECURITY"
+# userland_update SUITE: SUITE + its -updates and -security, the kernel held (userland-only update).
+userland_update() {
+  sources "$1" "$MIRROR" "$1-updates" "$MIRROR" "$1-security" "$SECURITY"
   mount_chroot
   in_chroot "${APT[@]}" --error-on=any update
   in_chroot apt-mark hold linux-image-amd64 $(installed_kernels) >&2
@@ -148,7 +149,8 @@ v2() {
   umount_chroot
 }
 
-v3() {
+# kernel_update: the kernel released from its hold, the old one purged.
+kernel_update() {
   mount_chroot
   in_chroot "${APT[@]}" --error-on=any update
   in_chroot apt-mark unhold linux-image-amd64 $(installed_kernels) >&2
@@ -156,6 +158,9 @@ v3() {
   purge_old_kernels
   umount_chroot
 }
+
+v2() { userland_update bookworm; }
+v3() { kernel_update; }
 
 v4() {
   sources bookworm "$MIRROR" bookworm-updates "$MIRROR" bookworm-security "$SECURITY" bookworm-backports "$MIRROR"
@@ -183,23 +188,8 @@ v5() {
   umount_chroot
 }
 
-v6() {
-  sources trixie "$MIRROR" trixie-updates "$MIRROR" trixie-security "$SECURITY"
-  mount_chroot
-  in_chroot "${APT[@]}" --error-on=any update
-  in_chroot apt-mark hold linux-image-amd64 $(installed_kernels) >&2
-  in_chroot "${APT[@]}" dist-upgrade
-  umount_chroot
-}
-
-v7() {
-  mount_chroot
-  in_chroot "${APT[@]}" --error-on=any update
-  in_chroot apt-mark unhold linux-image-amd64 $(installed_kernels) >&2
-  in_chroot "${APT[@]}" dist-upgrade
-  purge_old_kernels
-  umount_chroot
-}
+v6() { userland_update trixie; }
+v7() { kernel_update; }
 
 step 1 "debootstrap --variant=minbase bookworm + bench/series/packages.txt" v1
 step 2 "+ bookworm-updates, bookworm-security; kernel held (userland-only update)" v2
