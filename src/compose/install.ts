@@ -246,7 +246,7 @@ export function installStep(plan: InstallPlan, o: InstallStepOptions): InstallRe
     let c: FileAction | undefined;
     for (const d of plan.contextDirs) {
       const step = { createDestPath: true, followSymlink: true, owner: { user: 0, group: 0 } } as const;
-      c = c ? c.copy(o.context, `/${d}`, `/${d}`, step) : copy(o.context, `/${d}`, `/${d}`, step);
+      c = copy(o.context, `/${d}`, `/${d}`, step, c);
     }
     const repos = scratch().file(c!, { customName: `[compose] repos from the context: ${plan.contextDirs.join(', ')}` });
     mounts.push({ dest: CONTEXT_MOUNT, state: repos, readonly: true });

@@ -66,7 +66,6 @@ export interface SkeletonInput {
 /** The skeleton state (undefined for no layers); layer i's directories are under /<i>. */
 export function skeleton(inp: SkeletonInput): llb.State | undefined {
   let chain: llb.FileAction | undefined;
-  const add = (a: (c: llb.FileAction | undefined) => llb.FileAction) => (chain = a(chain));
   // Fixed times: the skeleton's own mtimes never reach a layer (the stamp copy sets its timestamp).
   const timestamp = 0;
   // Source of the 'mode' steps: an empty directory in an immutable state is mounted read-only, where
@@ -75,12 +74,12 @@ export function skeleton(inp: SkeletonInput): llb.State | undefined {
   inp.dirs.forEach((dirs, i) => {
     const steps = stampSteps(dirs, inp.entryOf);
     // Every layer gets its stamp copy (it also fixes the time of the layer's '/'), so /<i> must exist.
-    if (steps.length === 0) add((c) => (c ? c.mkdir(`/${i}`, 0o755, { makeParents: true, timestamp }) : llb.mkdir(`/${i}`, 0o755, { makeParents: true, timestamp })));
+    if (steps.length === 0) chain = llb.mkdir(`/${i}`, 0o755, { makeParents: true, timestamp }, chain);
     for (const s of steps) {
       const dest = `/${i}/${s.path}`;
       const e = inp.entryOf(s.path);
       if (s.how === 'mkdir') {
-        add((c) => (c ? c.mkdir(dest, 0o755, { makeParents: true, timestamp }) : llb.mkdir(dest, 0o755, { makeParents: true, timestamp })));
+        chain = llb.mkdir(dest, 0o755, { makeParents: true, timestamp }, chain);
       } else {
         const [src, from, opts]: [llb.State, string, llb.CopyOptions] = s.how === 'mode'
           ? [(empty ??= llb.scratch().file(llb.mkdir('/empty', 0o755, { timestamp }), { customName: '[layers] empty directory' })), '/empty',
@@ -89,7 +88,7 @@ export function skeleton(inp: SkeletonInput): llb.State | undefined {
         // dirCopyContents false + a missing destination: the directory itself is created with the
         // source's (or the given) metadata; its parent exists (parents come first).
         const o: llb.CopyOptions = { ...opts, dirCopyContents: false, createDestPath: true, allowWildcard: false, followSymlink: false, timestamp };
-        add((c) => (c ? c.copy(src, from, dest, o) : llb.copy(src, from, dest, o)));
+        chain = llb.copy(src, from, dest, o, chain);
       }
     }
   });
@@ -100,7 +99,7 @@ export function skeleton(inp: SkeletonInput): llb.State | undefined {
 /** The last action of layer i: apply the skeleton's directories (metadata, `timestamp`) onto the layer. */
 export function stampCopy(prev: llb.FileAction | undefined, skel: llb.State, layer: number, timestamp: number): llb.FileAction {
   const o: llb.CopyOptions = { dirCopyContents: true, createDestPath: true, allowWildcard: false, followSymlink: false, timestamp };
-  return prev ? prev.copy(skel, `/${layer}`, '/', o) : llb.copy(skel, `/${layer}`, '/', o);
+  return llb.copy(skel, `/${layer}`, '/', o, prev);
 }
 
 export function joinPath(dir: string, rel: string): string {

@@ -94,11 +94,13 @@ export class FileAction {
   }
 }
 
-export function copy(source: State, src: string, dest: string, opts: CopyOptions = {}): FileAction {
-  return new FileAction(copySpec(source, src, dest, opts));
+/** A copy action; with `after`, appended to that chain (so callers building a chain in a loop need no first case). */
+export function copy(source: State, src: string, dest: string, opts: CopyOptions = {}, after?: FileAction): FileAction {
+  return new FileAction(copySpec(source, src, dest, opts), after);
 }
-export function mkdir(path: string, mode: number, opts: MkdirOptions = {}): FileAction {
-  return new FileAction(mkdirSpec(path, mode, opts));
+/** A mkdir action; with `after`, appended to that chain. */
+export function mkdir(path: string, mode: number, opts: MkdirOptions = {}, after?: FileAction): FileAction {
+  return new FileAction(mkdirSpec(path, mode, opts), after);
 }
 export function mkfile(path: string, mode: number, data: Uint8Array | string, opts: MkfileOptions = {}): FileAction {
   return new FileAction(mkfileSpec(path, mode, data, opts));
