@@ -30,9 +30,14 @@ export interface LayerBuildInput {
   actionCost?: number;
 }
 
-export function layerSelections(entries: FsEntry[], skipped: string[], plan: LayerPlan): Selection[] {
+/** Path → index of the planned layer that holds it. */
+function layerIndex(plan: LayerPlan): Map<string, number> {
   const layerOf = new Map<string, number>();
   plan.layers.forEach((l, i) => l.paths.forEach((p) => layerOf.set(p, i)));
+  return layerOf;
+}
+
+export function layerSelections(entries: FsEntry[], skipped: string[], plan: LayerPlan, layerOf = layerIndex(plan)): Selection[] {
   const leafLayer = new Map<string, number>();
   for (const e of leafEntries(entries)) leafLayer.set(e.path, layerOf.get(e.path) ?? -1);
   const sels = selections(entries, leafLayer, plan.layers.length);
@@ -62,9 +67,7 @@ export function parentOnlyDirs(include: string[]): string[] {
 }
 
 /** Per layer, its hard-link groups with at least two names (fsutil must see them in one copy action). */
-export function layerLinkGroups(entries: FsEntry[], plan: LayerPlan): string[][][] {
-  const layerOf = new Map<string, number>();
-  plan.layers.forEach((l, i) => l.paths.forEach((p) => layerOf.set(p, i)));
+export function layerLinkGroups(entries: FsEntry[], plan: LayerPlan, layerOf = layerIndex(plan)): string[][][] {
   const groups = new Map<string, string[]>();
   for (const e of entries) {
     const l = layerOf.get(e.path);
@@ -88,11 +91,13 @@ export interface LayerCopyPlan {
   stamp: string[];
 }
 
-export function layerCopyPlans(entries: FsEntry[], skipped: string[], plan: LayerPlan, actionCost = ACTION_COST): LayerCopyPlan[] {
-  const sels = layerSelections(entries, skipped, plan);
+export function layerCopyPlans(
+  entries: FsEntry[], skipped: string[], plan: LayerPlan, actionCost = ACTION_COST, byPath = new Map(entries.map((e) => [e.path, e])),
+): LayerCopyPlan[] {
+  const layerOf = layerIndex(plan);
+  const sels = layerSelections(entries, skipped, plan, layerOf);
   const sizes = subtreeSizes(entries.map((e) => e.path));
-  const links = layerLinkGroups(entries, plan);
-  const byPath = new Map(entries.map((e) => [e.path, e]));
+  const links = layerLinkGroups(entries, plan, layerOf);
   return sels.map((sel, i) => {
     const copies = rootedCopies(sel, sizes, links[i], actionCost);
     const roots = new Set(copies.map((c) => c.src));
@@ -111,9 +116,9 @@ export function layerCopyPlans(entries: FsEntry[], skipped: string[], plan: Laye
 }
 
 export function buildLayers(inp: LayerBuildInput): llb.State {
-  const plans = layerCopyPlans(inp.entries, inp.skipped, inp.plan, inp.actionCost);
-  const rootfsDir = inp.prefix ? `/${inp.prefix}` : '/';
   const byPath = new Map(inp.entries.map((e) => [e.path, e]));
+  const plans = layerCopyPlans(inp.entries, inp.skipped, inp.plan, inp.actionCost, byPath);
+  const rootfsDir = inp.prefix ? `/${inp.prefix}` : '/';
   const skel = skeleton({ rootfs: inp.rootfs, rootfsDir, dirs: plans.map((p) => p.stamp), entryOf: (p) => byPath.get(p), ignoreCache: inp.ignoreCache });
   const n = inp.plan.layers.length;
   const actionsOf = (i: number): llb.FileAction => {
@@ -133,7 +138,7 @@ export function buildLayers(inp: LayerBuildInput): llb.State {
       };
       const src = joinPath(rootfsDir, c.src);
       const dest = c.src ? `/${c.src}` : '/';
-      a = a ? a.copy(inp.rootfs, src, dest, o) : llb.copy(inp.rootfs, src, dest, o);
+      a = llb.copy(inp.rootfs, src, dest, o, a);
     }
     // Last: directory metadata (and the time of '/'). A layer whose paths are all special files has
     // only this action and stays empty, which keeps the plan's numbering.
